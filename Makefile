@@ -1,0 +1,80 @@
+# Lucia — build, test and run.
+#
+#   make            optimised binary at build/release/lucia
+#   make run        install deps, build, load the demo data and serve
+#   make check      install deps, build under ASan+UBSan, run every test
+#
+# Everything builds from Debian packages; scripts/deps.sh installs them.
+
+PKGS      := libmicrohttpd jansson sqlite3 openssl libcurl
+CC        ?= cc
+WARN      := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wno-unused-parameter
+INC       := -Isrc -Ibuild/gen
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+
+VERSION   := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+LIB_SRC   := $(sort $(shell find src -name '*.c' ! -name main.c))
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+EMBED_IN  := $(sort $(shell find sql -type f -name '*.sql' 2>/dev/null) \
+                    $(shell find admin -type f 2>/dev/null))
+
+REL_DIR   := build/release
+SAN_DIR   := build/asan
+REL_FLAGS := -O2 -g -DNDEBUG_NEVER
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+             -fno-sanitize-recover=undefined
+
+.PHONY: all release asan unit check run deps clean format bench
+
+all: release
+release: $(REL_DIR)/lucia
+asan: $(SAN_DIR)/lucia $(patsubst tests/unit/%.c,$(SAN_DIR)/tests/%,$(UNIT_SRC))
+
+# --- generated: SQL migrations and static files embedded in the binary -----
+build/gen/embed_tool: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 $(WARN) -o $@ $<
+
+build/gen/embedded.c: build/gen/embed_tool $(EMBED_IN)
+	build/gen/embed_tool $(EMBED_IN) > $@.tmp && mv $@.tmp $@
+
+# --- objects ------------------------------------------------------------
+define objrules
+$(1)/obj/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(2) $$(WARN) $$(INC) $$(PKG_CFLAGS) -DLU_VERSION='"$$(VERSION)"' -MMD -MP -c -o $$@ $$<
+$(1)/obj/embedded.o: build/gen/embedded.c
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(2) -std=c11 -c -o $$@ $$<
+$(1)/lucia: $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRC) src/main.c) $(1)/obj/embedded.o
+	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS)
+$(1)/tests/%: $(1)/obj/tests/unit/%.o $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRC)) $(1)/obj/embedded.o
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(2) -o $$@ $$^ $$(PKG_LIBS) -lcmocka
+endef
+$(eval $(call objrules,$(REL_DIR),$(REL_FLAGS)))
+$(eval $(call objrules,$(SAN_DIR),$(SAN_FLAGS)))
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+deps:
+	@scripts/deps.sh
+
+JOBS      := $(shell nproc 2>/dev/null || echo 2)
+
+run: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) release
+	@scripts/run-demo.sh
+
+check: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) asan
+	@tests/run.sh
+
+format:
+	clang-format -i $$(find src tests tools -name '*.[ch]')
+
+clean:
+	rm -rf build

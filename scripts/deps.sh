@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# deps.sh — install what Lucia needs to build and test, from Debian's
+# packages. Quick on a second run: it asks dpkg first and calls apt-get only
+# for what is missing. Needs root (or sudo) the first time.
+set -euo pipefail
+
+packages=(
+  build-essential pkg-config ca-certificates curl tzdata python3 openssl
+  libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libssl-dev
+  libcurl4-openssl-dev libcmocka-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps: run as root or install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

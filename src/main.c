@@ -1,0 +1,222 @@
+/*
+ * main.c — the `lucia` command: parses the command line, loads the
+ * configuration, wires the modules together and runs the chosen command.
+ * No business logic lives here.
+ */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "auth/auth.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "http/server.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+    "usage: lucia <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  serve                  run the HTTP engine (applies pending migrations first\n"
+    "                         unless LUCIA_AUTO_MIGRATE=0)\n"
+    "  migrate up             apply every pending migration\n"
+    "  migrate down [N]       revert the newest N migrations (default 1)\n"
+    "  migrate status         list migrations and whether each is applied\n"
+    "  --help                 show this help\n"
+    "  --version              show the version\n"
+    "\n"
+    "Configuration comes from the environment; see README.md. With no\n"
+    "configuration Lucia keeps everything in ./var/lucia.db (SQLite).\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "lucia: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", usage_text);
+    return EXIT_USAGE;
+}
+
+static const char *env_lookup(const char *name)
+{
+    return getenv(name);
+}
+
+static int load_config(struct lu_config *cfg)
+{
+    char err[512];
+    if (config_load(cfg, env_lookup, err, sizeof err) != LU_OK) {
+        fprintf(stderr, "lucia: configuration error: %s\n", err);
+        return 1;
+    }
+    if (!log_level_set(cfg->log_level)) {
+        fprintf(stderr, "lucia: configuration error: LUCIA_LOG_LEVEL must be debug, info, "
+                        "warn or error\n");
+        return 1;
+    }
+    return 0;
+}
+
+static int open_db(const struct lu_config *cfg, int pool, struct db **out)
+{
+    if (cfg->database_url != NULL) {
+        fprintf(stderr, "lucia: DATABASE_URL is set, but this build has no PostgreSQL driver yet; "
+                        "unset it to use the embedded SQLite default\n");
+        return 1;
+    }
+    char err[512] = "";
+    if (db_open(&db_sqlite_driver, cfg->db_path, pool, out, err, sizeof err) != LU_OK) {
+        fprintf(stderr, "lucia: %s\n", err[0] ? err : "cannot open the database");
+        return 1;
+    }
+    return 0;
+}
+
+static int run_serve(struct lu_app *app)
+{
+    char err[512] = "";
+    if (auth_new(&app->cfg, &app->auth, err, sizeof err) != LU_OK) {
+        fprintf(stderr, "lucia: configuration error: %s\n", err);
+        return 1;
+    }
+    if (app->cfg.auto_migrate) {
+        int applied = 0;
+        if (migrate_up(app->db, &applied, err, sizeof err) != LU_OK) {
+            fprintf(stderr, "lucia: %s\n", err);
+            auth_free(app->auth);
+            return 1;
+        }
+    }
+    if (!auth_configured(app->auth)) {
+        log_msg(LOG_WARN, NULL,
+                "no LUCIA_SERVICE_KEY, LUCIA_JWT_SECRET or JWKS is set: only public routes "
+                "will answer");
+    }
+    /* Signals are taken by sigwait in this thread only; every thread the
+     * server starts inherits the blocked mask. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct http_server *server = NULL;
+    if (http_server_start(app, api_routes, api_routes_count, &server, err, sizeof err) != LU_OK) {
+        fprintf(stderr, "lucia: %s\n", err);
+        auth_free(app->auth);
+        return 1;
+    }
+    log_msg(LOG_INFO, NULL, "lucia %s listening on %s:%d (%s, %s, %d threads)", LU_VERSION,
+            app->cfg.listen_addr, http_server_port(server), config_env_name(app->cfg.env),
+            db_driver_of(app->db)->name, app->cfg.threads);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_msg(LOG_INFO, NULL, "received %s: draining in-flight requests",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    http_server_quiesce(server);
+    if (!http_server_drain(server, HTTP_DRAIN_TIMEOUT_MS)) {
+        log_msg(LOG_WARN, NULL, "requests still in flight after %d ms; closing them",
+                HTTP_DRAIN_TIMEOUT_MS);
+    }
+    http_server_stop(server);
+    auth_free(app->auth);
+    log_msg(LOG_INFO, NULL, "stopped cleanly");
+    return 0;
+}
+
+static int run_migrate(struct lu_app *app, int argc, char **argv)
+{
+    char err[512] = "";
+    if (argc < 3) {
+        return usage_error("migrate needs %s", "up, down [N] or status");
+    }
+    const char *what = argv[2];
+    if (strcmp(what, "up") == 0 && argc == 3) {
+        int applied = 0;
+        if (migrate_up(app->db, &applied, err, sizeof err) != LU_OK) {
+            fprintf(stderr, "lucia: %s\n", err);
+            return 1;
+        }
+        printf("applied %d migration%s\n", applied, applied == 1 ? "" : "s");
+        return 0;
+    }
+    if (strcmp(what, "down") == 0 && argc <= 4) {
+        int n = 1;
+        if (argc == 4) {
+            char *end = NULL;
+            long v = strtol(argv[3], &end, 10);
+            if (end == argv[3] || *end != '\0' || v < 1 || v > 1000) {
+                return usage_error("migrate down takes a count from 1 to 1000, not %s", argv[3]);
+            }
+            n = (int)v;
+        }
+        int reverted = 0;
+        enum lu_rc rc = migrate_down(app->db, n, &reverted, err, sizeof err);
+        printf("reverted %d migration%s\n", reverted, reverted == 1 ? "" : "s");
+        if (rc != LU_OK) {
+            fprintf(stderr, "lucia: %s\n", err);
+            return 1;
+        }
+        return 0;
+    }
+    if (strcmp(what, "status") == 0 && argc == 3) {
+        int pending = 0;
+        if (migrate_status(app->db, stdout, &pending, err, sizeof err) != LU_OK) {
+            fprintf(stderr, "lucia: %s\n", err);
+            return 1;
+        }
+        printf("%d pending\n", pending);
+        return 0;
+    }
+    return usage_error("unknown migrate command: %s", what);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "%s", usage_text);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        printf("%s", usage_text);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("lucia %s\n", LU_VERSION);
+        return 0;
+    }
+    bool serve = strcmp(cmd, "serve") == 0;
+    bool migrate = strcmp(cmd, "migrate") == 0;
+    if (!serve && !migrate) {
+        return usage_error(cmd[0] == '-' ? "unknown option: %s" : "unknown command: %s", cmd);
+    }
+    if (serve && argc > 2) {
+        return usage_error("serve takes no arguments (configure it with environment "
+                           "variables), got %s", argv[2]);
+    }
+    static struct lu_app app;
+    if (load_config(&app.cfg) != 0) {
+        return 1;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    app.started_s = clock_now_s();
+    int rc = open_db(&app.cfg, serve ? app.cfg.db_pool : 1, &app.db);
+    if (rc == 0) {
+        rc = serve ? run_serve(&app) : run_migrate(&app, argc, argv);
+        db_close(app.db);
+    }
+    curl_global_cleanup();
+    return rc;
+}
