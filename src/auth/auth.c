@@ -22,8 +22,7 @@
 
 /* SPEC §4: exp and nbf are enforced with 60 s leeway for clock skew. */
 #define JWT_LEEWAY_S 60
-/* A JWKS document larger than this is not a key set. */
-#define JWKS_BYTES_MAX (256 * 1024)
+
 #define JWKS_FETCH_TIMEOUT_MS 5000
 
 struct auth {
@@ -46,13 +45,13 @@ static enum lu_rc read_file(const char *path, char **out, size_t *len)
     if (f == NULL) {
         return LU_IO;
     }
-    char *buf = malloc(JWKS_BYTES_MAX + 1);
-    size_t n = buf ? fread(buf, 1, JWKS_BYTES_MAX + 1, f) : 0;
+    char *buf = malloc(JWT_JWKS_BYTES_MAX + 1);
+    size_t n = buf ? fread(buf, 1, JWT_JWKS_BYTES_MAX + 1, f) : 0;
     fclose(f);
     if (buf == NULL) {
         return LU_NOMEM;
     }
-    if (n > JWKS_BYTES_MAX) {
+    if (n > JWT_JWKS_BYTES_MAX) {
         free(buf);
         return LU_TOO_LARGE;
     }
@@ -69,7 +68,7 @@ static enum lu_rc load_jwks(const struct lu_config *cfg, jwt_keyset **out, char 
     const char *name = cfg->jwks_file ? "LUCIA_JWKS_FILE" : "LUCIA_JWKS_URL";
     enum lu_rc rc = cfg->jwks_file
                         ? read_file(cfg->jwks_file, &text, &len)
-                        : fetch_get(cfg->jwks_url, JWKS_FETCH_TIMEOUT_MS, JWKS_BYTES_MAX, &text,
+                        : fetch_get(cfg->jwks_url, JWKS_FETCH_TIMEOUT_MS, JWT_JWKS_BYTES_MAX, &text,
                                     &len);
     if (rc != LU_OK) {
         snprintf(err, cap, "%s could not be read (%s)", name, lu_rc_name(rc));
