@@ -74,3 +74,8 @@ void api_reply_record(struct lu_req *req, int status, json_t *record)
     }
     reply_json(req, status, record);
 }
+
+const char *api_actor(const struct lu_req *req)
+{
+    return req->principal.sub[0] ? req->principal.sub : "anonymous";
+}

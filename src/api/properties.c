@@ -66,24 +66,23 @@ void api_properties_create(struct lu_req *req)
         json_decref(body);
         return;
     }
-    struct db_conn *conn = api_db(req);
-    if (conn == NULL) {
-        json_decref(body);
-        return;
-    }
     json_t *tz = json_object_get(body, "time_zone");
     const char *zone = json_is_string(tz) ? json_string_value(tz)
                                           : req->app->cfg.operator_time_zone;
-    json_t *record = NULL;
-    enum lu_rc rc =
-        store_property_create(conn, json_string_value(json_object_get(body, "name")), zone, &record);
-    api_db_done(conn);
-    json_decref(body);
-    if (rc != LU_OK) {
-        reply_rc(req, rc);
+    struct api_write w;
+    if (!api_write_begin(req, &w)) {
+        json_decref(body);
         return;
     }
-    api_reply_record(req, 201, record);
+    json_t *record = NULL;
+    enum lu_rc rc = store_property_create(
+        w.conn, api_actor(req), json_string_value(json_object_get(body, "name")), zone, &record);
+    json_decref(body);
+    if (rc != LU_OK) {
+        api_write_fail(&w, rc);
+        return;
+    }
+    api_write_commit(&w, 201, record);
 }
 
 void api_property_get(struct lu_req *req)
@@ -117,21 +116,20 @@ void api_property_patch(struct lu_req *req)
         json_decref(body);
         return;
     }
-    struct db_conn *conn = api_db(req);
-    if (conn == NULL) {
+    struct api_write w;
+    if (!api_write_begin(req, &w)) {
         json_decref(body);
         return;
     }
     struct scope scope;
     api_scope(req, &scope);
     json_t *record = NULL;
-    enum lu_rc rc =
-        store_property_update(conn, &scope, req_param(req, "id"), body, expected, &record);
-    api_db_done(conn);
+    enum lu_rc rc = store_property_update(w.conn, api_actor(req), &scope, req_param(req, "id"),
+                                          body, expected, &record);
     json_decref(body);
     if (rc != LU_OK) {
-        reply_rc(req, rc);
+        api_write_fail(&w, rc);
         return;
     }
-    api_reply_record(req, 200, record);
+    api_write_commit(&w, 200, record);
 }

@@ -8,7 +8,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 int64_t clock_now_s(void)
@@ -124,7 +123,8 @@ bool clock_parse_rfc3339(const char *s, int64_t *out)
 bool clock_zone_valid(const char *name)
 {
     if (name == NULL || name[0] == '\0' || name[0] == '/' || strlen(name) > 64 ||
-        strstr(name, "..") != NULL) {
+        strstr(name, "..") != NULL || strstr(name, "//") != NULL ||
+        name[strlen(name) - 1] == '/') {
         return false;
     }
     for (const char *p = name; *p; p++) {
@@ -135,8 +135,19 @@ bool clock_zone_valid(const char *name)
             return false;
         }
     }
+    if (strcmp(name, "localtime") == 0) {
+        return false; /* the host's zone, not a name another machine would share */
+    }
     char path[128];
     snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", name);
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    /* A real zone is a TZif file; this refuses tzdata's text files
+     * (leapseconds, zone.tab) that glibc would quietly read as UTC. */
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return false;
+    }
+    char magic[4] = {0};
+    size_t n = fread(magic, 1, sizeof magic, f);
+    fclose(f);
+    return n == 4 && memcmp(magic, "TZif", 4) == 0;
 }

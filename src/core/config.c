@@ -22,6 +22,10 @@ static const char *get(config_lookup_fn lookup, const char *name)
 
 static bool parse_int(const char *s, long min, long max, int *out)
 {
+    /* strtol would accept " 80" and "+80"; a configuration value is digits. */
+    if (!((s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9'))) {
+        return false;
+    }
     char *end = NULL;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -106,7 +110,11 @@ static bool url_var(config_lookup_fn lookup, const char *name, const char *const
         return true;
     }
     for (size_t i = 0; schemes[i] != NULL; i++) {
-        if (strncmp(v, schemes[i], strlen(schemes[i])) == 0 && v[strlen(schemes[i])] != '\0') {
+        size_t n = strlen(schemes[i]);
+        const char *rest = v + n;
+        bool host_first = strcmp(schemes[i], "unix://") != 0; /* unix:///path has none */
+        if (strncmp(v, schemes[i], n) == 0 && rest[0] != '\0' && (!host_first || rest[0] != '/') &&
+            strpbrk(rest, " \t\r\n") == NULL) {
             *out = v;
             return true;
         }

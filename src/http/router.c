@@ -103,7 +103,7 @@ enum route_result router_match(const struct route *table, size_t n, const char *
     unsigned m = http_method_parse(method);
     bool path_matched = false;
     for (size_t i = 0; i < n; i++) {
-        struct route_match trial;
+        struct route_match trial = {0};
         if (!match_one(table[i].pattern, path, len, &trial)) {
             continue;
         }

@@ -59,9 +59,10 @@ struct route_match {
 /* Parses a method name; 0 for one we do not serve. */
 unsigned http_method_parse(const char *name);
 
-/* Matches method and path against the table of n routes. Paths longer than
- * the match buffer, or with more parameters than ROUTE_PARAMS_MAX, do not
- * match. One trailing slash is ignored. */
+/* Matches method and path against the table of n routes. Paths
+ * whose parameter values (with their NULs) exceed the 512-byte match buffer,
+ * or with more parameters than ROUTE_PARAMS_MAX, do not match. One trailing
+ * slash is ignored. */
 enum route_result router_match(const struct route *table, size_t n, const char *method,
                                const char *path, struct route_match *out);
 

@@ -43,7 +43,8 @@ bool validate_body(const json_t *body, const struct field_spec *specs, size_t n,
 /* Depth of nested arrays and objects (a scalar is 0). */
 size_t json_depth(const json_t *v);
 
-/* True for well-formed UTF-8 text with no control characters but \t \n \r. */
+/* True when s has no ASCII control characters but \t \n \r. It does not
+ * check UTF-8: callers pass strings jansson has already decoded. */
 bool text_clean(const char *s);
 
 #endif

@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "store/store.h"
+#include "store/audit.h"
 #include "store/store_internal.h"
 
 static const struct column property_columns[] = {
@@ -37,8 +38,8 @@ static enum lu_rc fetch_one(struct db_conn *conn, const char *id, json_t **out)
     return rc;
 }
 
-enum lu_rc store_property_create(struct db_conn *conn, const char *name, const char *time_zone,
-                                 json_t **out)
+enum lu_rc store_property_create(struct db_conn *conn, const char *actor, const char *name,
+                                 const char *time_zone, json_t **out)
 {
     char id[ID_BYTES_MAX];
     if (id_new("prop_", id, sizeof id) != LU_OK) {
@@ -46,28 +47,27 @@ enum lu_rc store_property_create(struct db_conn *conn, const char *name, const c
     }
     char now[RFC3339_BYTES];
     clock_format_utc(clock_now_s(), now);
-    enum lu_rc rc = db_begin(conn, true);
-    if (rc != LU_OK) {
-        return rc;
-    }
     struct db_param p[] = {P_TEXT(id), P_TEXT(name), P_TEXT(time_zone), P_TEXT(now), P_TEXT(now)};
-    rc = db_exec(conn,
-                 "INSERT INTO properties (id, name, time_zone, version, created_at, updated_at) "
-                 "VALUES (?, ?, ?, 1, ?, ?)",
-                 p, 5, NULL, NULL);
+    enum lu_rc rc = db_exec(conn,
+                            "INSERT INTO properties (id, name, time_zone, version, created_at, "
+                            "updated_at) VALUES (?, ?, ?, 1, ?, ?)",
+                            p, 5, NULL, NULL);
+    json_t *record = NULL;
     if (rc == LU_OK) {
-        rc = fetch_one(conn, id, out);
+        rc = fetch_one(conn, id, &record);
+    }
+    if (rc == LU_OK) {
+        struct audit_entry e = {.actor = actor, .action = "property.created",
+                                .entity_type = "property", .entity_id = id, .property_id = id,
+                                .after = record};
+        rc = audit_append(conn, &e, NULL);
     }
     if (rc != LU_OK) {
-        db_rollback(conn);
+        json_decref(record);
         return rc;
     }
-    rc = db_commit(conn);
-    if (rc != LU_OK) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    return rc;
+    *out = record;
+    return LU_OK;
 }
 
 enum lu_rc store_property_get(struct db_conn *conn, const struct scope *scope, const char *id,
@@ -137,38 +137,40 @@ static enum lu_rc apply_update(struct db_conn *conn, const char *id, const json_
     return rc;
 }
 
-enum lu_rc store_property_update(struct db_conn *conn, const struct scope *scope, const char *id,
-                                 const json_t *changes, int64_t expected, json_t **out)
+enum lu_rc store_property_update(struct db_conn *conn, const char *actor,
+                                 const struct scope *scope, const char *id, const json_t *changes,
+                                 int64_t expected, json_t **out)
 {
-    enum lu_rc rc = db_begin(conn, true);
+    json_t *before = NULL;
+    enum lu_rc rc = store_property_get(conn, scope, id, &before);
     if (rc != LU_OK) {
         return rc;
     }
-    json_t *current = NULL;
-    rc = store_property_get(conn, scope, id, &current);
+    int64_t version = json_integer_value(json_object_get(before, "version"));
+    if (expected != VERSION_ANY && expected != version) {
+        json_decref(before);
+        return LU_STALE;
+    }
+    if (json_object_size(changes) == 0) {
+        *out = before; /* nothing to change: not a write, no audit event */
+        return LU_OK;
+    }
+    json_t *after = NULL;
+    rc = apply_update(conn, id, changes, version);
     if (rc == LU_OK) {
-        int64_t version = json_integer_value(json_object_get(current, "version"));
-        if (expected != VERSION_ANY && expected != version) {
-            rc = LU_STALE;
-        } else if (json_object_size(changes) > 0) {
-            rc = apply_update(conn, id, changes, version);
-            json_decref(current);
-            current = NULL;
-            if (rc == LU_OK) {
-                rc = fetch_one(conn, id, &current);
-            }
-        }
+        rc = fetch_one(conn, id, &after);
     }
+    if (rc == LU_OK) {
+        struct audit_entry e = {.actor = actor, .action = "property.updated",
+                                .entity_type = "property", .entity_id = id, .property_id = id,
+                                .before = before, .after = after};
+        rc = audit_append(conn, &e, NULL);
+    }
+    json_decref(before);
     if (rc != LU_OK) {
-        json_decref(current);
-        db_rollback(conn);
+        json_decref(after);
         return rc;
     }
-    rc = db_commit(conn);
-    if (rc != LU_OK) {
-        json_decref(current);
-        return rc;
-    }
-    *out = current;
+    *out = after;
     return LU_OK;
 }

@@ -37,8 +37,11 @@ json_t *page_to_json(struct page *page);
 
 /* --- properties ------------------------------------------------------- */
 
-enum lu_rc store_property_create(struct db_conn *conn, const char *name, const char *time_zone,
-                                 json_t **out);
+/* Write functions run inside the caller's write transaction (api_write_*),
+ * append their audit event, and never commit themselves. actor is
+ * borrowed. */
+enum lu_rc store_property_create(struct db_conn *conn, const char *actor, const char *name,
+                                 const char *time_zone, json_t **out);
 enum lu_rc store_property_get(struct db_conn *conn, const struct scope *scope, const char *id,
                               json_t **out);
 enum lu_rc store_property_list(struct db_conn *conn, const struct scope *scope, int limit,
@@ -46,7 +49,8 @@ enum lu_rc store_property_list(struct db_conn *conn, const struct scope *scope, 
 /* Applies the validated fields of changes (name, time_zone). expected is an
  * If-Match version or VERSION_ANY. An empty change returns the record as it
  * is, version unchanged. */
-enum lu_rc store_property_update(struct db_conn *conn, const struct scope *scope, const char *id,
-                                 const json_t *changes, int64_t expected, json_t **out);
+enum lu_rc store_property_update(struct db_conn *conn, const char *actor,
+                                 const struct scope *scope, const char *id, const json_t *changes,
+                                 int64_t expected, json_t **out);
 
 #endif
