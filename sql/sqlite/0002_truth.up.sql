@@ -85,6 +85,7 @@ CREATE TABLE audit_events (
     hash        TEXT NOT NULL
 );
 CREATE INDEX audit_entity ON audit_events(entity_id, seq);
+CREATE INDEX audit_property ON audit_events(property_id, seq);
 
 CREATE TABLE idempotency_keys (
     actor        TEXT NOT NULL,

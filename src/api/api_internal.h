@@ -49,6 +49,62 @@ void api_write_fail(struct api_write *w, enum lu_rc rc);
 /* The actor written in audit events: the token's sub, or "service". */
 const char *api_actor(const struct lu_req *req);
 
+/* GET …/{id} through a store getter. */
+typedef enum lu_rc (*record_getter)(struct db_conn *conn, const struct scope *scope,
+                                    const char *id, json_t **out);
+void api_get_by_id(struct lu_req *req, record_getter get);
+
+/* Parses and validates a body. A PATCH naming state_field (the record's
+ * state column, or NULL for records without one) is refused with a pointer
+ * to /transition. Replies 400 and returns false on failure; *out owned on
+ * success. */
+bool api_body_checked(struct lu_req *req, const struct field_spec *specs, size_t n, bool patch,
+                      const char *state_field, json_t **out);
+
+/* PATCH …/{id}: If-Match, validation, one store update in a write. A store
+ * LU_INVALID answers 400 with invalid_message. */
+typedef enum lu_rc (*record_updater)(struct db_conn *conn, const char *actor,
+                                     const struct scope *scope, const char *id,
+                                     const json_t *changes, int64_t expected, json_t **out);
+void api_patch_by_id(struct lu_req *req, const struct field_spec *specs, size_t n,
+                     const char *state_field, record_updater update, const char *invalid_message);
+
+/* POST of a new record: validation, an optional prepare step (which may
+ * adjust the body, or reply 400 itself and return false), one store create
+ * in a write, 201. The store's LU_NOT_FOUND and LU_INVALID answer 404 and
+ * 400 with the messages given. */
+typedef enum lu_rc (*record_creator)(struct db_conn *conn, const char *actor,
+                                     const struct scope *scope, const json_t *fields,
+                                     json_t **out);
+struct create_spec {
+    const struct field_spec *fields;
+    size_t nfields;
+    bool (*prepare)(struct lu_req *req, json_t *body);
+    record_creator create;
+    const char *not_found_message;
+    const char *not_found_field;
+    const char *invalid_message;
+    const char *invalid_field;
+};
+void api_create(struct lu_req *req, const struct create_spec *spec);
+
+/* GET of a list: ?limit= and ?after=, then one store list with filter. */
+typedef enum lu_rc (*record_lister)(struct db_conn *conn, const struct scope *scope,
+                                    const void *filter, int limit, const char *after,
+                                    struct page *out);
+void api_list(struct lu_req *req, record_lister list, const void *filter);
+
+/* Replies with a list page, or the error for rc. */
+void api_reply_page(struct lu_req *req, enum lu_rc rc, struct page *page);
+
+/* Reads ?name= and checks it; replies 400 naming it when it fails. */
+bool api_query_checked(struct lu_req *req, const char *name, bool (*check)(const char *),
+                       const char **out);
+
+/* POST …/{id}/transition for "item" or "booking"; GET …/{id}/history. */
+void api_transition(struct lu_req *req, const char *entity_type);
+void api_history(struct lu_req *req, record_getter get);
+
 /* Handlers. */
 void api_health(struct lu_req *req);
 void api_ready(struct lu_req *req);
@@ -57,5 +113,22 @@ void api_properties_list(struct lu_req *req);
 void api_properties_create(struct lu_req *req);
 void api_property_get(struct lu_req *req);
 void api_property_patch(struct lu_req *req);
+void api_guests_list(struct lu_req *req);
+void api_guests_create(struct lu_req *req);
+void api_guest_get(struct lu_req *req);
+void api_guest_patch(struct lu_req *req);
+void api_bookings_list(struct lu_req *req);
+void api_bookings_create(struct lu_req *req);
+void api_booking_get(struct lu_req *req);
+void api_booking_patch(struct lu_req *req);
+void api_booking_transition(struct lu_req *req);
+void api_booking_history(struct lu_req *req);
+void api_items_list(struct lu_req *req);
+void api_items_create(struct lu_req *req);
+void api_item_get(struct lu_req *req);
+void api_item_patch(struct lu_req *req);
+void api_item_transition(struct lu_req *req);
+void api_item_history(struct lu_req *req);
+void api_audit_list(struct lu_req *req);
 
 #endif

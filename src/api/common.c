@@ -79,3 +79,148 @@ const char *api_actor(const struct lu_req *req)
 {
     return req->principal.sub[0] ? req->principal.sub : "anonymous";
 }
+
+void api_get_by_id(struct lu_req *req, record_getter get)
+{
+    struct db_conn *conn = api_db(req);
+    if (conn == NULL) {
+        return;
+    }
+    struct scope scope;
+    api_scope(req, &scope);
+    json_t *record = NULL;
+    enum lu_rc rc = get(conn, &scope, req_param(req, "id"), &record);
+    api_db_done(conn);
+    if (rc != LU_OK) {
+        reply_rc(req, rc);
+        return;
+    }
+    api_reply_record(req, 200, record);
+}
+
+bool api_body_checked(struct lu_req *req, const struct field_spec *specs, size_t n, bool patch,
+                      const char *state_field, json_t **out)
+{
+    json_t *body = NULL;
+    if (!req_json_object(req, &body)) {
+        return false;
+    }
+    if (patch && state_field != NULL && json_object_get(body, state_field) != NULL) {
+        reply_error(req, 400, "invalid_field",
+                    "state changes only through POST …/transition, with evidence or a note",
+                    state_field);
+        json_decref(body);
+        return false;
+    }
+    struct validation_error err;
+    if (!validate_body(body, specs, n, patch, &err)) {
+        api_reply_invalid(req, &err);
+        json_decref(body);
+        return false;
+    }
+    *out = body;
+    return true;
+}
+
+void api_patch_by_id(struct lu_req *req, const struct field_spec *specs, size_t n,
+                     const char *state_field, record_updater update, const char *invalid_message)
+{
+    int64_t expected;
+    json_t *body = NULL;
+    if (!api_if_match(req, &expected) ||
+        !api_body_checked(req, specs, n, true, state_field, &body)) {
+        return;
+    }
+    struct api_write w;
+    if (!api_write_begin(req, &w)) {
+        json_decref(body);
+        return;
+    }
+    struct scope scope;
+    api_scope(req, &scope);
+    json_t *record = NULL;
+    enum lu_rc rc =
+        update(w.conn, api_actor(req), &scope, req_param(req, "id"), body, expected, &record);
+    json_decref(body);
+    if (rc == LU_INVALID) {
+        reply_error(req, 400, "invalid_field", invalid_message, NULL);
+    }
+    if (rc != LU_OK) {
+        api_write_fail(&w, rc);
+        return;
+    }
+    api_write_commit(&w, 200, record);
+}
+
+void api_reply_page(struct lu_req *req, enum lu_rc rc, struct page *page)
+{
+    if (rc != LU_OK) {
+        reply_rc(req, rc);
+        return;
+    }
+    reply_json(req, 200, page_to_json(page));
+}
+
+bool api_query_checked(struct lu_req *req, const char *name, bool (*check)(const char *),
+                       const char **out)
+{
+    *out = req_query(req, name);
+    if (*out != NULL && (**out == '\0' || !check(*out))) {
+        char msg[120];
+        snprintf(msg, sizeof msg, "%s has an invalid value", name);
+        reply_error(req, 400, "invalid_field", msg, name);
+        return false;
+    }
+    return true;
+}
+
+void api_create(struct lu_req *req, const struct create_spec *spec)
+{
+    json_t *body = NULL;
+    if (!api_body_checked(req, spec->fields, spec->nfields, false, NULL, &body)) {
+        return;
+    }
+    if (spec->prepare != NULL && !spec->prepare(req, body)) {
+        json_decref(body);
+        return;
+    }
+    struct api_write w;
+    if (!api_write_begin(req, &w)) {
+        json_decref(body);
+        return;
+    }
+    struct scope scope;
+    api_scope(req, &scope);
+    json_t *record = NULL;
+    enum lu_rc rc = spec->create(w.conn, api_actor(req), &scope, body, &record);
+    json_decref(body);
+    if (rc == LU_NOT_FOUND) {
+        reply_error(req, 404, "not_found", spec->not_found_message, spec->not_found_field);
+    } else if (rc == LU_INVALID) {
+        reply_error(req, 400, "invalid_field", spec->invalid_message, spec->invalid_field);
+    }
+    if (rc != LU_OK) {
+        api_write_fail(&w, rc);
+        return;
+    }
+    api_write_commit(&w, 201, record);
+}
+
+void api_list(struct lu_req *req, record_lister list, const void *filter)
+{
+    int limit;
+    const char *after;
+    if (!req_list_params(req, &limit, &after)) {
+        return;
+    }
+    struct db_conn *conn = api_db(req);
+    if (conn == NULL) {
+        return;
+    }
+    struct scope scope;
+    api_scope(req, &scope);
+    struct page page;
+    enum lu_rc rc = list(conn, &scope, filter, limit, after, &page);
+    api_db_done(conn);
+    api_reply_page(req, rc, &page);
+}

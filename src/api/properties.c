@@ -31,105 +31,51 @@ static const struct field_spec property_fields[] = {
 };
 #define NFIELDS (sizeof property_fields / sizeof property_fields[0])
 
+static enum lu_rc list_properties(struct db_conn *conn, const struct scope *scope,
+                                  const void *filter, int limit, const char *after,
+                                  struct page *out)
+{
+    return store_property_list(conn, scope, limit, after, out);
+}
+
 void api_properties_list(struct lu_req *req)
 {
-    int limit;
-    const char *after;
-    if (!req_list_params(req, &limit, &after)) {
-        return;
+    api_list(req, list_properties, NULL);
+}
+
+/* A property without a zone gets the operator's. */
+static bool zone_default(struct lu_req *req, json_t *body)
+{
+    if (json_object_get(body, "time_zone") == NULL) {
+        json_object_set_new(body, "time_zone", json_string(req->app->cfg.operator_time_zone));
     }
-    struct db_conn *conn = api_db(req);
-    if (conn == NULL) {
-        return;
-    }
-    struct scope scope;
-    api_scope(req, &scope);
-    struct page page;
-    enum lu_rc rc = store_property_list(conn, &scope, limit, after, &page);
-    api_db_done(conn);
-    if (rc != LU_OK) {
-        reply_rc(req, rc);
-        return;
-    }
-    reply_json(req, 200, page_to_json(&page));
+    return true;
+}
+
+static enum lu_rc create_property(struct db_conn *conn, const char *actor,
+                                  const struct scope *scope, const json_t *fields, json_t **out)
+{
+    return store_property_create(conn, actor, json_string_value(json_object_get(fields, "name")),
+                                 json_string_value(json_object_get(fields, "time_zone")), out);
 }
 
 void api_properties_create(struct lu_req *req)
 {
-    json_t *body = NULL;
-    if (!req_json_object(req, &body)) {
-        return;
-    }
-    struct validation_error err;
-    if (!validate_body(body, property_fields, NFIELDS, false, &err)) {
-        api_reply_invalid(req, &err);
-        json_decref(body);
-        return;
-    }
-    json_t *tz = json_object_get(body, "time_zone");
-    const char *zone = json_is_string(tz) ? json_string_value(tz)
-                                          : req->app->cfg.operator_time_zone;
-    struct api_write w;
-    if (!api_write_begin(req, &w)) {
-        json_decref(body);
-        return;
-    }
-    json_t *record = NULL;
-    enum lu_rc rc = store_property_create(
-        w.conn, api_actor(req), json_string_value(json_object_get(body, "name")), zone, &record);
-    json_decref(body);
-    if (rc != LU_OK) {
-        api_write_fail(&w, rc);
-        return;
-    }
-    api_write_commit(&w, 201, record);
+    static const struct create_spec spec = {
+        .fields = property_fields,
+        .nfields = NFIELDS,
+        .prepare = zone_default,
+        .create = create_property,
+    };
+    api_create(req, &spec);
 }
 
 void api_property_get(struct lu_req *req)
 {
-    struct db_conn *conn = api_db(req);
-    if (conn == NULL) {
-        return;
-    }
-    struct scope scope;
-    api_scope(req, &scope);
-    json_t *record = NULL;
-    enum lu_rc rc = store_property_get(conn, &scope, req_param(req, "id"), &record);
-    api_db_done(conn);
-    if (rc != LU_OK) {
-        reply_rc(req, rc);
-        return;
-    }
-    api_reply_record(req, 200, record);
+    api_get_by_id(req, store_property_get);
 }
 
 void api_property_patch(struct lu_req *req)
 {
-    int64_t expected;
-    json_t *body = NULL;
-    if (!api_if_match(req, &expected) || !req_json_object(req, &body)) {
-        return;
-    }
-    struct validation_error err;
-    if (!validate_body(body, property_fields, NFIELDS, true, &err)) {
-        api_reply_invalid(req, &err);
-        json_decref(body);
-        return;
-    }
-    struct api_write w;
-    if (!api_write_begin(req, &w)) {
-        json_decref(body);
-        return;
-    }
-    struct scope scope;
-    api_scope(req, &scope);
-    json_t *record = NULL;
-    enum lu_rc rc = store_property_update(w.conn, api_actor(req), &scope, req_param(req, "id"),
-                                          body, expected, &record);
-    json_decref(body);
-    if (rc != LU_OK) {
-        api_write_fail(&w, rc);
-        return;
-    }
-    api_write_commit(&w, 200, record);
+    api_patch_by_id(req, property_fields, NFIELDS, NULL, store_property_update, "invalid change");
 }
