@@ -15,5 +15,9 @@ if [ -z "${LUCIA_SERVICE_KEY:-}" ]; then
   echo "development service key (also in var/dev-service-key): $LUCIA_SERVICE_KEY"
 fi
 export LUCIA_DB_PATH="${LUCIA_DB_PATH:-var/lucia.db}"
+# Demo data on the first run: `lucia demo` fills an empty database and
+# refuses (exit 1, saying so) one that already has properties, which keeps
+# what earlier runs wrote. Never --force here: that would add a second copy.
+build/release/lucia demo || true
 echo "Lucia on http://127.0.0.1:${PORT:-8080}  (try: curl http://127.0.0.1:${PORT:-8080}/health)"
 exec build/release/lucia serve

@@ -20,7 +20,9 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "demo/demo.h"
 #include "http/server.h"
+#include "http/stream.h"
 #include "store/audit_verify.h"
 
 #define EXIT_USAGE 2
@@ -36,6 +38,9 @@ static const char usage_text[] =
     "  migrate status         list migrations and whether each is applied\n"
     "  audit verify           recompute the audit log's hash chain; exit 1 naming the\n"
     "                         first edited, removed or reordered row\n"
+    "  demo [--force]         load a realistic villa dataset dated around today into\n"
+    "                         an empty database (applies migrations first); --force\n"
+    "                         adds it beside existing data, deleting nothing\n"
     "  --help                 show this help\n"
     "  --version              show the version\n"
     "\n"
@@ -114,9 +119,17 @@ static int run_serve(struct lu_app *app)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* After the mask: the change stream's timer thread must not take
+     * SIGTERM either. */
+    if (stream_start(app, getenv("LUCIA_STREAM_HEARTBEAT_MS"), err, sizeof err) != LU_OK) {
+        fprintf(stderr, "lucia: configuration error: %s\n", err);
+        auth_free(app->auth);
+        return 1;
+    }
     struct http_server *server = NULL;
     if (http_server_start(app, api_routes, api_routes_count, &server, err, sizeof err) != LU_OK) {
         fprintf(stderr, "lucia: %s\n", err);
+        stream_stop();
         auth_free(app->auth);
         return 1;
     }
@@ -129,11 +142,13 @@ static int run_serve(struct lu_app *app)
     log_msg(LOG_INFO, NULL, "received %s: draining in-flight requests",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_quiesce(server);
+    stream_shutdown(); /* change streams never finish on their own */
     if (!http_server_drain(server, HTTP_DRAIN_TIMEOUT_MS)) {
         log_msg(LOG_WARN, NULL, "requests still in flight after %d ms; closing them",
                 HTTP_DRAIN_TIMEOUT_MS);
     }
     http_server_stop(server);
+    stream_stop();
     auth_free(app->auth);
     log_msg(LOG_INFO, NULL, "stopped cleanly");
     return 0;
@@ -200,6 +215,34 @@ static int run_audit_verify(struct lu_app *app)
     return 1;
 }
 
+/* `lucia demo [--force]`: pending migrations first (as serve, unless
+ * LUCIA_AUTO_MIGRATE=0), then the dataset of demo/demo.h. Exit 1, with
+ * nothing written, when the database has data and --force is absent. */
+static int run_demo(struct lu_app *app, bool force)
+{
+    char err[512] = "";
+    int applied = 0;
+    if (app->cfg.auto_migrate && migrate_up(app->db, &applied, err, sizeof err) != LU_OK) {
+        fprintf(stderr, "lucia: %s\n", err);
+        return 1;
+    }
+    struct demo_summary summary;
+    enum lu_rc rc = demo_load(app->db, app->cfg.operator_time_zone, force, clock_now_s(),
+                              &summary, err, sizeof err);
+    if (rc == LU_CONFLICT) {
+        fprintf(stderr, "lucia: %s already has properties, so the demo data was not loaded; "
+                        "`lucia demo --force` adds it beside them (nothing is deleted)\n",
+                app->cfg.db_path);
+        return 1;
+    }
+    if (rc != LU_OK) {
+        fprintf(stderr, "lucia: demo data not loaded, nothing was written: %s\n", err);
+        return 1;
+    }
+    demo_summary_print(stdout, &summary);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -221,7 +264,11 @@ int main(int argc, char **argv)
     if (audit && (argc != 3 || strcmp(argv[2], "verify") != 0)) {
         return usage_error("audit takes one command, %s", "verify");
     }
-    if (!serve && !migrate && !audit) {
+    bool demo = strcmp(cmd, "demo") == 0;
+    if (demo && argc > 2 && (argc > 3 || strcmp(argv[2], "--force") != 0)) {
+        return usage_error("demo takes only --force, got %s", argv[argc > 3 ? 3 : 2]);
+    }
+    if (!serve && !migrate && !audit && !demo) {
         return usage_error(cmd[0] == '-' ? "unknown option: %s" : "unknown command: %s", cmd);
     }
     if (serve && argc > 2) {
@@ -243,6 +290,7 @@ int main(int argc, char **argv)
     if (rc == 0) {
         rc = serve   ? run_serve(&app)
              : audit ? run_audit_verify(&app)
+             : demo  ? run_demo(&app, argc == 3)
                      : run_migrate(&app, argc, argv);
         db_close(app.db);
     }

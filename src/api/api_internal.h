@@ -130,5 +130,7 @@ void api_item_patch(struct lu_req *req);
 void api_item_transition(struct lu_req *req);
 void api_item_history(struct lu_req *req);
 void api_audit_list(struct lu_req *req);
+void api_today(struct lu_req *req);
+void api_stream(struct lu_req *req);
 
 #endif

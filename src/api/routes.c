@@ -35,8 +35,14 @@ const struct route api_routes[] = {
     {M_POST, "/api/items/{id}/transition", api_item_transition, AUTH_OPERATOR, 0, NULL},
     {M_GET, "/api/items/{id}/history", api_item_history, AUTH_VIEWER, 0, NULL},
 
+    /* The operator's day: arrivals, departures, in house, due (api/today.c). */
+    {M_GET, "/api/today", api_today, AUTH_VIEWER, 0, NULL},
+
     /* Append-only: GET alone, so every other verb is 405. */
     {M_GET, "/api/audit", api_audit_list, AUTH_VIEWER, 0, NULL},
+
+    /* Server-Sent Events of every committed change (http/stream.c). */
+    {M_GET, "/api/stream", api_stream, AUTH_VIEWER, 0, NULL},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

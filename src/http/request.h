@@ -46,6 +46,11 @@ struct lu_req {
     const char *content_type;
     struct reply_header headers[REPLY_HEADERS_MAX];
     size_t nheaders;
+
+    /* A struct MHD_Response * the handler built itself (the change stream,
+     * stream.c), with status and content_type set. server.c queues it in
+     * place of reply_body and takes ownership; NULL for ordinary replies. */
+    void *stream_response;
 };
 
 /* Request lookups; NULL when absent. Borrowed for the request's life. */

@@ -124,12 +124,17 @@ static enum MHD_Result send_reply(struct MHD_Connection *connection, struct exch
     if (!reply_done(req)) {
         reply_error(req, 500, "internal", "the handler gave no answer", NULL);
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        req->reply_len, req->reply_body, MHD_RESPMEM_MUST_FREE);
+    /* A stream (stream.c) built its own callback response: queue that. */
+    struct MHD_Response *resp = req->stream_response;
+    req->stream_response = NULL;
     if (resp == NULL) {
-        return MHD_NO;
+        resp = MHD_create_response_from_buffer(req->reply_len, req->reply_body,
+                                               MHD_RESPMEM_MUST_FREE);
+        if (resp == NULL) {
+            return MHD_NO;
+        }
+        req->reply_body = NULL; /* the response owns it now */
     }
-    req->reply_body = NULL; /* the response owns it now */
     if (req->content_type != NULL) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->content_type);
     }
@@ -295,6 +300,9 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     if (x == NULL) {
         return;
     }
+    if (x->req.stream_response != NULL) {
+        MHD_destroy_response(x->req.stream_response); /* built, never queued */
+    }
     principal_clear(&x->req.principal);
     free(x->req.reply_body);
     free(x->buf);
@@ -368,8 +376,10 @@ enum lu_rc http_server_start(struct lu_app *app, const struct route *routes, siz
         free(s);
         return LU_INVALID;
     }
+    /* MHD_ALLOW_SUSPEND_RESUME: change streams (stream.c) park their
+     * connections instead of holding a worker thread while they wait. */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-                     (ipv6 ? MHD_USE_IPv6 : 0);
+                     MHD_ALLOW_SUSPEND_RESUME | (ipv6 ? MHD_USE_IPv6 : 0);
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)app->cfg.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.threads,

@@ -145,4 +145,25 @@ enum lu_rc store_transition(struct db_conn *conn, const char *actor, const struc
                             const struct transition_request *t, json_t **out,
                             struct transition_refusal *refusal);
 
+/* --- today (today.c) and balances (balance.c) ------------------------- */
+
+struct today_query {
+    const char *property_id; /* NULL: every property in scope */
+    const char *date;        /* YYYY-MM-DD in the property's (or operator's) zone */
+    const char *day_end;     /* RFC 3339 UTC "…Z": the first instant of the next day */
+};
+
+/* The day's stays and due items in the properties in scope (or in
+ * q->property_id alone, which the caller has found visible), owned:
+ * {"arrivals","departures","in_house","items_due","truncated"}; each stay
+ * carries "guest":{"id","name"} and "balance". The membership rules are in
+ * today.c's opening comment. LU_UNAVAILABLE/LU_NOMEM on failure. */
+enum lu_rc store_today(struct db_conn *conn, const struct scope *scope,
+                       const struct today_query *q, json_t **out);
+
+/* The open balance of a booking record (borrowed), owned:
+ * {"total_cents","paid_cents","open_cents","currency"}. Every reader of a
+ * balance goes through here; the Stripe ledger replaces its body. */
+enum lu_rc store_booking_balance(struct db_conn *conn, const json_t *booking, json_t **out);
+
 #endif

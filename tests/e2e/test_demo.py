@@ -1,0 +1,200 @@
+"""`lucia demo [--force]` end to end: it fills a fresh database and exits 0,
+refuses a second run without --force (exit 1, nothing changed), adds a
+second copy with --force without deleting anything, and the data it writes
+reads as the SPEC §9 story through the real API: two properties, a dozen
+guests and bookings, arrivals today in each property's zone, a dinner
+tonight still `requested`, an open urgent guest-impacting leak, items in all
+six states, and /history with the evidence and notes of each move."""
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import unittest
+
+from harness import Lucia, run_cli
+
+TABLES = ("properties", "guests", "bookings", "items", "transitions", "audit_events")
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def counts(db_path):
+    with sqlite3.connect(db_path) as db:
+        return {t: db.execute("SELECT COUNT(*) FROM %s" % t).fetchone()[0] for t in TABLES}
+
+
+class DemoTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="lucia-demo-")
+        cls.db = os.path.join(cls.tmp, "demo.db")
+        cls.first = cls.demo(cls.db)
+        cls.after_first = counts(cls.db)
+        cls.second = cls.demo(cls.db)
+        cls.after_second = counts(cls.db)
+        cls.lucia = Lucia(tmp=cls.tmp, db_path=cls.db).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.lucia.close()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def demo(cls, db, *args):
+        return run_cli(["demo"] + list(args), env={"LUCIA_DB_PATH": db}, cwd=cls.tmp)
+
+    def assertClean(self, proc):
+        for marker in SANITIZER_MARKERS:
+            self.assertNotIn(marker, proc.stderr)
+
+    def all(self, path):
+        r = self.lucia.get(path + ("&" if "?" in path else "?") + "limit=500")
+        self.assertEqual(r.status, 200, r)
+        body = r.json()
+        self.assertFalse(body["has_more"])
+        return body["data"]
+
+    # -- the command -------------------------------------------------------
+    def test_first_run_loads_and_prints_a_summary(self):
+        self.assertEqual(self.first.returncode, 0, self.first.stderr)
+        self.assertClean(self.first)
+        out = self.first.stdout
+        self.assertIn("2 properties", out)
+        ids = re.findall(r"prop_[0-9a-z]{26}", out)
+        self.assertEqual(sorted(ids), sorted(p["id"] for p in self.all("/api/properties")))
+        self.assertEqual(self.after_first["properties"], 2)
+        self.assertGreaterEqual(self.after_first["guests"], 12)
+        self.assertGreaterEqual(self.after_first["bookings"], 12)
+
+    def test_second_run_refuses_and_changes_nothing(self):
+        self.assertEqual(self.second.returncode, 1, self.second.stdout)
+        self.assertClean(self.second)
+        self.assertIn("already has properties", self.second.stderr)
+        self.assertIn("--force", self.second.stderr)
+        self.assertEqual(self.after_second, self.after_first)
+
+    def test_bad_arguments(self):
+        r = self.demo(os.path.join(self.tmp, "unused.db"), "--wipe")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("demo takes only --force", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "unused.db")))
+
+    def test_force_adds_beside_and_deletes_nothing(self):
+        db = os.path.join(self.tmp, "force.db")
+        self.assertEqual(self.demo(db).returncode, 0)
+        once = counts(db)
+        forced = self.demo(db, "--force")
+        self.assertEqual(forced.returncode, 0, forced.stderr)
+        self.assertClean(forced)
+        self.assertEqual(counts(db), {t: 2 * n for t, n in once.items()})
+        verify = run_cli(["audit", "verify"], env={"LUCIA_DB_PATH": db}, cwd=self.tmp)
+        self.assertEqual(verify.returncode, 0, verify.stderr)
+
+    def test_audit_chain_verifies(self):
+        verify = run_cli(["audit", "verify"], env={"LUCIA_DB_PATH": self.db}, cwd=self.tmp)
+        self.assertEqual(verify.returncode, 0, verify.stderr)
+        self.assertIn("%d events" % self.after_first["audit_events"], verify.stdout)
+
+    # -- the data, through the API -----------------------------------------
+    def test_properties_guests_and_bookings(self):
+        props = {p["name"]: p for p in self.all("/api/properties")}
+        self.assertEqual(set(props), {"Villa Aurora", "Casa Marea"})
+        self.assertEqual(props["Villa Aurora"]["time_zone"], "Europe/Rome")
+        self.assertEqual(props["Casa Marea"]["time_zone"], "America/Los_Angeles")
+        guests = self.all("/api/guests")
+        self.assertGreaterEqual(len(guests), 12)
+        for g in guests:
+            self.assertRegex(g["phone"], r"^\+[1-9]\d{7,14}$")
+            self.assertRegex(g["email"], r"^[^@\s]+@[^@\s]+\.[a-z]+$")
+            self.assertTrue(g["name"].strip())
+        bookings = self.all("/api/bookings")
+        self.assertGreaterEqual(len(bookings), 12)
+        statuses = {b["status"] for b in bookings}
+        self.assertEqual(statuses,
+                         {"requested", "confirmed", "checked_in", "checked_out", "cancelled"})
+        self.assertEqual({b["currency"] for b in bookings}, {"eur", "usd"})
+        for b in bookings:
+            self.assertGreater(b["total_cents"], 0)
+
+    def test_each_property_has_arrivals_today(self):
+        for p in self.all("/api/properties"):
+            d = self.lucia.get("/api/today?property_id=" + p["id"]).json()
+            self.assertEqual(d["time_zone"], p["time_zone"])
+            self.assertTrue(d["arrivals"], p["name"])
+            self.assertTrue(d["in_house"], p["name"])
+            for stay in d["arrivals"] + d["in_house"]:
+                self.assertTrue(stay["guest"]["name"])
+                self.assertEqual(stay["balance"]["open_cents"], stay["total_cents"])
+            for stay in d["in_house"]:
+                self.assertEqual(stay["status"], "checked_in")
+            if p["name"] == "Villa Aurora":
+                self.assertTrue(d["departures"])
+
+    def test_dinner_tonight_awaits_confirmation(self):
+        aurora = [p for p in self.all("/api/properties") if p["name"] == "Villa Aurora"][0]
+        d = self.lucia.get("/api/today?property_id=" + aurora["id"]).json()
+        dinners = [i for i in d["items_due"]
+                   if i["kind"] == "concierge" and "dinner" in i["title"].lower()]
+        self.assertEqual(len(dinners), 1, d["items_due"])
+        dinner = dinners[0]
+        self.assertEqual(dinner["state"], "requested")
+        self.assertTrue(d["day_start"] <= dinner["due_at"] < d["day_end"])
+        self.assertIsNotNone(dinner["guest_id"])
+        self.assertIsNotNone(dinner["booking_id"])
+        guest = self.lucia.get("/api/guests/" + dinner["guest_id"]).json()
+        self.assertTrue(guest["name"])
+
+    def test_urgent_leak_is_open_and_due(self):
+        leaks = [i for i in self.all("/api/items?kind=maintenance")
+                 if i["priority"] == "urgent" and i["guest_impacting"]]
+        self.assertEqual(len(leaks), 1)
+        leak = leaks[0]
+        self.assertIn("leak", leak["title"].lower())
+        self.assertNotIn(leak["state"], ("done", "cancelled", "failed"))
+        d = self.lucia.get("/api/today?property_id=" + leak["property_id"]).json()
+        self.assertIn(leak["id"], [i["id"] for i in d["items_due"]])
+
+    def test_items_in_every_state_with_history(self):
+        items = self.all("/api/items")
+        by_state = {}
+        for i in items:
+            by_state.setdefault(i["state"], []).append(i)
+        self.assertEqual(set(by_state), {"requested", "confirmed", "in_progress", "done",
+                                         "cancelled", "failed"})
+        titles = " ".join(i["title"].lower() for i in items)
+        for word in ("pool", "linen"):
+            self.assertIn(word, titles)
+        for state, need in (("confirmed", "evidence"), ("done", "evidence"),
+                            ("cancelled", "note"), ("failed", "note")):
+            for item in by_state[state]:
+                h = self.lucia.get("/api/items/%s/history" % item["id"]).json()["data"]
+                self.assertEqual(h[-1]["to"], state)
+                self.assertTrue(h[-1][need], (state, h))
+                self.assertEqual(h[0]["from"], "requested")
+                self.assertEqual(h[-1]["actor"], "demo")
+        confirmed = by_state["confirmed"][0]
+        h = self.lucia.get("/api/items/%s/history" % confirmed["id"]).json()["data"]
+        self.assertEqual([(e["from"], e["to"]) for e in h], [("requested", "confirmed")])
+        self.assertTrue(h[0]["evidence"].strip())
+
+    def test_routine_tasks_due_today_and_one_overdue(self):
+        for p in self.all("/api/properties"):
+            d = self.lucia.get("/api/today?property_id=" + p["id"]).json()
+            tasks = [i for i in d["items_due"] if i["kind"] == "task"]
+            self.assertTrue(tasks, p["name"])
+            if p["name"] == "Villa Aurora":
+                overdue = [i for i in tasks if i["due_at"] < d["day_start"]]
+                self.assertTrue(overdue, tasks)
+
+    def test_every_record_has_its_audit_events(self):
+        for path in ("/api/guests", "/api/bookings", "/api/items"):
+            record = self.all(path)[0]
+            r = self.lucia.get("/api/audit?entity_id=" + record["id"])
+            self.assertEqual(r.status, 200, r)
+            events = r.json()["data"]
+            self.assertTrue(events, path)
+            self.assertEqual(events[0]["actor"], "demo")
+
+
+if __name__ == "__main__":
+    unittest.main()
