@@ -6,7 +6,7 @@
 #
 # Everything builds from Debian packages; scripts/deps.sh installs them.
 
-PKGS      := libmicrohttpd jansson sqlite3 openssl libcurl
+PKGS      := libmicrohttpd jansson sqlite3 openssl libcurl libpq
 CC        ?= cc
 WARN      := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wno-unused-parameter

@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config ca-certificates curl tzdata python3 openssl
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libssl-dev
-  libcurl4-openssl-dev libcmocka-dev
+  libcurl4-openssl-dev libcmocka-dev libpq-dev
 )
 
 missing=()

@@ -77,13 +77,11 @@ static int load_config(struct lu_config *cfg)
 
 static int open_db(const struct lu_config *cfg, int pool, struct db **out)
 {
-    if (cfg->database_url != NULL) {
-        fprintf(stderr, "lucia: DATABASE_URL is set, but this build has no PostgreSQL driver yet; "
-                        "unset it to use the embedded SQLite default\n");
-        return 1;
-    }
+    /* DATABASE_URL chooses PostgreSQL; otherwise the embedded SQLite file. */
+    const struct db_driver *driver = cfg->database_url ? &db_pg_driver : &db_sqlite_driver;
+    const char *target = cfg->database_url ? cfg->database_url : cfg->db_path;
     char err[512] = "";
-    if (db_open(&db_sqlite_driver, cfg->db_path, pool, out, err, sizeof err) != LU_OK) {
+    if (db_open(driver, target, pool, out, err, sizeof err) != LU_OK) {
         fprintf(stderr, "lucia: %s\n", err[0] ? err : "cannot open the database");
         return 1;
     }

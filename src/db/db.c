@@ -167,6 +167,12 @@ void db_release(struct db_conn *conn)
         return;
     }
     struct db *db = conn->db;
+    if (conn->handle != NULL && db->driver->broken(conn->handle)) {
+        /* Closed outside the lock: a dead server can make this slow. */
+        log_msg(LOG_WARN, NULL, "database connection lost; it will be reopened");
+        db->driver->disconnect(conn->handle);
+        conn->handle = NULL;
+    }
     pthread_mutex_lock(&db->lock);
     LU_ASSERT(conn->in_use);
     conn->in_use = false;

@@ -62,6 +62,9 @@ struct db_driver {
     enum lu_rc (*rollback)(void *handle);
     /* The driver's last error text, for logs; never contains parameters. */
     const char *(*last_error)(void *handle);
+    /* True when the connection is lost: the pool closes it on release and
+     * connects afresh on the next acquire. */
+    bool (*broken)(void *handle);
 };
 
 struct db;      /* a pool of connections to one database */
@@ -115,5 +118,6 @@ extern const double db_timing_bounds_s[12];
 void db_timing_get(struct db_timing *out);
 
 extern const struct db_driver db_sqlite_driver;
+extern const struct db_driver db_pg_driver;
 
 #endif

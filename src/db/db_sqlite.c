@@ -213,6 +213,12 @@ static const char *sq_last_error(void *handle)
     return ((struct sqlite_handle *)handle)->error;
 }
 
+static bool sq_broken(void *handle)
+{
+    (void)handle;
+    return false; /* a file does not go away between calls */
+}
+
 const struct db_driver db_sqlite_driver = {
     .name = "sqlite",
     .dialect = "sqlite",
@@ -224,4 +230,5 @@ const struct db_driver db_sqlite_driver = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .last_error = sq_last_error,
+    .broken = sq_broken,
 };

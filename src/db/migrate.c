@@ -53,9 +53,21 @@ static int migrations_list(const char *dialect, struct migration *out, int cap)
     return n;
 }
 
+/* In a write transaction, so several processes starting at once (each
+ * applying migrations) queue on the write lock instead of racing on the
+ * catalog. */
 static enum lu_rc ensure_table(struct db_conn *conn)
 {
-    return db_exec(conn, create_table_sql, NULL, 0, NULL, NULL);
+    enum lu_rc rc = db_begin(conn, true);
+    if (rc != LU_OK) {
+        return rc;
+    }
+    rc = db_exec(conn, create_table_sql, NULL, 0, NULL, NULL);
+    if (rc != LU_OK) {
+        db_rollback(conn);
+        return rc;
+    }
+    return db_commit(conn);
 }
 
 static enum lu_rc is_applied(struct db_conn *conn, int version, bool *applied)
