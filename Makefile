@@ -6,7 +6,7 @@
 #
 # Everything builds from Debian packages; scripts/deps.sh installs them.
 
-PKGS      := libmicrohttpd jansson sqlite3 openssl libcurl libpq
+PKGS      := libmicrohttpd jansson sqlite3 openssl libcurl libpq hiredis
 CC        ?= cc
 WARN      := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wno-unused-parameter

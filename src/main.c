@@ -23,6 +23,7 @@
 #include "demo/demo.h"
 #include "http/server.h"
 #include "http/stream.h"
+#include "kv/kv.h"
 #include "store/audit_verify.h"
 
 #define EXIT_USAGE 2
@@ -117,10 +118,22 @@ static int run_serve(struct lu_app *app)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* After SIGPIPE is ignored (hiredis writes with write(2)) and after the
+     * migrations (the sessions table). One Redis connection per HTTP worker
+     * (a handler uses one at a time), plus two spare for other threads. */
+    struct kv_options kv_opt = {.redis_url = app->cfg.redis_url,
+                                .prefix = app->cfg.redis_prefix,
+                                .pool_size = app->cfg.threads + 2};
+    if (kv_open(&kv_opt, app->db, &app->kv, err, sizeof err) != LU_OK) {
+        fprintf(stderr, "lucia: configuration error: %s\n", err);
+        auth_free(app->auth);
+        return 1;
+    }
     /* After the mask: the change stream's timer thread must not take
      * SIGTERM either. */
     if (stream_start(app, getenv("LUCIA_STREAM_HEARTBEAT_MS"), err, sizeof err) != LU_OK) {
         fprintf(stderr, "lucia: configuration error: %s\n", err);
+        kv_free(app->kv);
         auth_free(app->auth);
         return 1;
     }
@@ -128,6 +141,7 @@ static int run_serve(struct lu_app *app)
     if (http_server_start(app, api_routes, api_routes_count, &server, err, sizeof err) != LU_OK) {
         fprintf(stderr, "lucia: %s\n", err);
         stream_stop();
+        kv_free(app->kv);
         auth_free(app->auth);
         return 1;
     }
@@ -147,6 +161,7 @@ static int run_serve(struct lu_app *app)
     }
     http_server_stop(server);
     stream_stop();
+    kv_free(app->kv);
     auth_free(app->auth);
     log_msg(LOG_INFO, NULL, "stopped cleanly");
     return 0;

@@ -46,6 +46,15 @@ bool api_write_begin(struct lu_req *req, struct api_write *w);
 void api_write_commit(struct api_write *w, int status, json_t *body);
 void api_write_fail(struct api_write *w, enum lu_rc rc);
 
+/* The idempotency cache (idempotency_cache.c), for write.c. cached: before
+ * the transaction, answers a replay or a mismatch of w->key from Redis and
+ * returns true; false on a miss, an outage or without Redis (the database
+ * decides). cache_put: after the commit, copies the response (borrowed) to
+ * Redis for ttl_s seconds; best effort. */
+bool api_idempotency_cached(struct api_write *w, int ttl_s);
+void api_idempotency_cache_put(const struct api_write *w, int status, const char *response,
+                               int ttl_s);
+
 /* The actor written in audit events: the token's sub, or "service". */
 const char *api_actor(const struct lu_req *req);
 

@@ -2,14 +2,16 @@
  * health.c — /health, /ready and /metrics (SPEC §9).
  *
  * /health says the process is up; /ready says it can do its job (the
- * database answers). /metrics needs the service key unless
- * LUCIA_METRICS_PUBLIC=1, because route names and volumes are business data.
+ * database answers) and how session continuity fares (kv_health). /metrics
+ * needs the service key unless LUCIA_METRICS_PUBLIC=1, because route names
+ * and volumes are business data.
  */
 #include <stdlib.h>
 
 #include "api/api_internal.h"
 #include "core/clock.h"
 #include "http/metrics.h"
+#include "kv/kv.h"
 
 void api_health(struct lu_req *req)
 {
@@ -21,9 +23,10 @@ void api_health(struct lu_req *req)
 void api_ready(struct lu_req *req)
 {
     bool db_ok = db_ping(req->app->db) == LU_OK;
-    /* The embedded default keeps session continuity in-process and in the
-     * same SQLite file: it is up exactly when the database is. */
-    const char *sessions = db_ok ? "ok" : "down";
+    /* Sessions (kv.h): ok, degraded while Redis is unreachable and the
+     * database table serves, down when that fails too. Only the database
+     * decides the status: truth keeps working without Redis. */
+    const char *sessions = kv_health_name(kv_health(req->app->kv));
     json_t *body = json_pack("{s:s, s:{s:s, s:s}}", "status", db_ok ? "ready" : "unavailable",
                              "checks", "database", db_ok ? "ok" : "down", "sessions", sessions);
     if (!db_ok) {

@@ -4,7 +4,9 @@
  * audit event), store the idempotent response, commit, and only then reply.
  *
  * Because the idempotency record commits in the same transaction as the
- * change, a replay after a crash finds either both or neither. Two
+ * change, a replay after a crash finds either both or neither. With Redis,
+ * a copy of the committed response is cached there and checked before the
+ * transaction (idempotency_cache.c); the database stays the authority. Two
  * concurrent requests with one key serialise on the write lock (SQLite) or
  * on the key's primary key (PostgreSQL): the loser replays the winner.
  */
@@ -119,6 +121,9 @@ bool api_write_begin(struct lu_req *req, struct api_write *w)
     w->key = key;
     if (key != NULL) {
         body_hash(req, w->body_hash);
+        if (api_idempotency_cached(w, IDEMPOTENCY_TTL_S)) {
+            return false; /* replayed or refused from Redis, no transaction */
+        }
     }
     w->conn = api_db(req);
     if (w->conn == NULL) {
@@ -195,6 +200,9 @@ void api_write_commit(struct api_write *w, int status, json_t *body)
         return;
     }
     finish(w);
+    if (w->key != NULL) {
+        api_idempotency_cache_put(w, status, text, IDEMPOTENCY_TTL_S);
+    }
     if (seq > 0) {
         changes_published(seq);
     }
