@@ -2,12 +2,19 @@
 # deps.sh — install what Lucia needs to build and test, from Debian's
 # packages. Quick on a second run: it asks dpkg first and calls apt-get only
 # for what is missing. Needs root (or sudo) the first time.
+#
+# postgresql and redis-server are the servers the end-to-end tests start for
+# themselves (a throwaway cluster and Redis on free loopback ports, see
+# tests/e2e/backends.py). Nothing here relies on the services Debian may
+# start at install time (a cluster on 5432, Redis on 6379): CI chroots have
+# no init system, and the tests never use them.
 set -euo pipefail
 
 packages=(
   build-essential pkg-config ca-certificates curl tzdata python3 openssl
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libssl-dev
-  libcurl4-openssl-dev libcmocka-dev libpq-dev
+  libcurl4-openssl-dev libcmocka-dev
+  libpq-dev libhiredis-dev postgresql redis-server
 )
 
 missing=()

@@ -1,17 +1,57 @@
 #!/usr/bin/env bash
 # run.sh — the whole test suite, as `make check` runs it: every cmocka unit
-# test, then the end-to-end suite against the real binary, all built with
-# AddressSanitizer and UBSan. Ends with one line "N passed, M failed".
+# test, then the end-to-end suite against the real binary on SQLite, then the
+# same end-to-end suite on a throwaway PostgreSQL + Redis that this script
+# starts on free loopback ports (tests/e2e/backends.py) and stops by PID —
+# also when a test fails or the run is interrupted (the EXIT trap). All built
+# with AddressSanitizer and UBSan. Ends with one line "N passed, M failed".
+#
+#   tests/run.sh [PATTERN...]    PATTERN: a unittest -k pattern for the e2e suite
+#   LUCIA_TEST_BACKENDS="sqlite" tests/run.sh    only one backend's e2e run
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export LUCIA_BIN="${LUCIA_BIN:-$PWD/build/asan/lucia}"
+backends="${LUCIA_TEST_BACKENDS:-sqlite postgres}"
 
 passed=0
 failed=0
 failures=()
+summaries=()
+
+# --- cleanup: the e2e runner and the servers, each by its own PID ----------
+# The e2e runner leads a process group of its own (setsid), which holds it and
+# the `lucia serve` processes it started: signalling that group by the
+# runner's PID reaches exactly those, even when the runner itself crashed.
+backend_dir=""
+e2e_tmp=""
+child=""
+stop_runner() {
+  [ -n "$child" ] || return 0
+  if kill -0 -- "-$child" 2>/dev/null; then
+    kill -TERM -- "-$child" 2>/dev/null
+    for _ in $(seq 1 150); do kill -0 -- "-$child" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$child" 2>/dev/null
+  fi
+  wait "$child" 2>/dev/null
+  child=""
+  [ -n "$e2e_tmp" ] && rm -rf "$e2e_tmp"
+  e2e_tmp=""
+}
+cleanup() {
+  stop_runner
+  if [ -n "$backend_dir" ]; then
+    python3 tests/e2e/backends.py stop "$backend_dir" ||
+      echo "run.sh: could not stop the servers in $backend_dir" >&2
+    rm -rf "$backend_dir"
+    backend_dir=""
+  fi
+}
+trap cleanup EXIT
+trap 'echo "run.sh: interrupted" >&2; exit 130' INT
+trap 'echo "run.sh: terminated" >&2; exit 143' TERM
 
 echo "== unit tests (cmocka, ASan+UBSan)"
 for t in build/asan/tests/test_*; do
@@ -29,16 +69,57 @@ for t in build/asan/tests/test_*; do
   passed=$((passed + p)); failed=$((failed + f))
   [ "$f" -gt 0 ] && failures+=("$(basename "$t")")
 done
+summaries+=("unit: $passed passed, $failed failed")
 
-echo "== end-to-end tests (real binary: $LUCIA_BIN)"
-e2e_summary=$(mktemp)
-python3 tests/e2e/run.py --summary "$e2e_summary" "$@"
-read -r ep ef < "$e2e_summary" || { ep=0; ef=1; }
-rm -f "$e2e_summary"
-passed=$((passed + ep)); failed=$((failed + ef))
-[ "$ef" -gt 0 ] && failures+=("e2e")
+# run_e2e BACKEND [PATTERN...]: the e2e suite on one backend. The runner
+# goes in the background so that a signal reaches the trap at once.
+run_e2e() {
+  local backend=$1; shift
+  local ep ef es
+  # Every temp dir of the run (servers' logs, SQLite files) goes in here,
+  # so nothing is left in /tmp even when the runner dies.
+  e2e_tmp=$(mktemp -d "${TMPDIR:-/tmp}/lucia-e2e-run-XXXXXX")
+  TMPDIR=$e2e_tmp LUCIA_TEST_BACKEND=$backend \
+    setsid python3 tests/e2e/run.py --summary "$e2e_tmp/summary" "$@" &
+  child=$!
+  wait "$child"
+  read -r ep ef es < "$e2e_tmp/summary" 2>/dev/null || { ep=0; ef=1; es=0; }
+  stop_runner  # and whatever it left behind, had it crashed
+  passed=$((passed + ep)); failed=$((failed + ef))
+  [ "$ef" -gt 0 ] && failures+=("e2e-$backend")
+  summaries+=("e2e $backend: $ep passed, $ef failed, ${es:-0} skipped")
+}
+
+for backend in $backends; do
+  case $backend in
+    sqlite)
+      echo "== end-to-end tests on SQLite (real binary: $LUCIA_BIN)"
+      run_e2e sqlite "$@"
+      ;;
+    postgres)
+      echo "== end-to-end tests on PostgreSQL + Redis (real binary: $LUCIA_BIN)"
+      # In /tmp, not $TMPDIR: the postgres user must be able to reach it.
+      backend_dir=$(mktemp -d /tmp/lucia-backends-XXXXXX)
+      if python3 tests/e2e/backends.py start "$backend_dir" > "$backend_dir/env.sh"; then
+        export LUCIA_TEST_BACKEND_DIR="$backend_dir"
+        run_e2e postgres "$@"
+        unset LUCIA_TEST_BACKEND_DIR
+      else
+        echo "run.sh: could not start PostgreSQL and Redis (see above); run scripts/deps.sh" >&2
+        failed=$((failed + 1)); failures+=("e2e-postgres-start")
+        summaries+=("e2e postgres: servers did not start")
+      fi
+      cleanup
+      ;;
+    *)
+      echo "run.sh: unknown backend '$backend' in LUCIA_TEST_BACKENDS" >&2
+      failed=$((failed + 1)); failures+=("backend-$backend")
+      ;;
+  esac
+done
 
 echo
+for s in "${summaries[@]}"; do echo "  $s"; done
 [ ${#failures[@]} -gt 0 ] && echo "failing: ${failures[*]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -2,8 +2,9 @@
 
 Writes through the API leave audit events with the right actor, action and
 before/after; the list filters by entity and time, pages by seq and shows an
-operator only its own properties' events. Then the SQLite file is tampered
-with directly (server stopped, each tamper on a fresh copy) and `lucia audit
+operator only its own properties' events. Then the stored rows are tampered
+with directly (server stopped, each tamper on a fresh copy: the SQLite file
+through sqlite3, or a PostgreSQL database through psql) and `lucia audit
 verify` must fail naming the first bad row. The chain is also recomputed here
 in Python from the stored rows, independently of Lucia's C code.
 """
@@ -11,11 +12,11 @@ import hashlib
 import os
 import re
 import shutil
-import sqlite3
 import tempfile
 import unittest
 import urllib.parse
 
+import harness
 import tokens
 from harness import Lucia, run_cli
 
@@ -45,9 +46,11 @@ def assert_clean_stderr(test, proc):
         test.assertNotIn(marker, proc.stderr)
 
 
-def verify(test, db_path):
-    proc = run_cli(["audit", "verify"], env={"LUCIA_DB_PATH": db_path},
-                   cwd=os.path.dirname(db_path))
+def verify(test, db):
+    """`lucia audit verify` on db (a Database, a Lucia or a SQLite path)."""
+    db = harness.db_of(db)
+    cwd = os.path.dirname(db.path)
+    proc = run_cli(["audit", "verify"], db=db, cwd=cwd if os.path.isdir(cwd) else None)
     assert_clean_stderr(test, proc)
     return proc
 
@@ -234,13 +237,13 @@ class AuditApiTest(unittest.TestCase):
 
     def test_verify_beside_a_running_server(self):
         self.create("Live Villa")
-        proc = verify(self, self.lucia.db_path)
+        proc = verify(self, self.lucia.db)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertRegex(proc.stdout, r"^audit chain ok: \d+ events\n$")
 
 
 class AuditVerifyTest(unittest.TestCase):
-    """Tampering with a stopped server's SQLite file, one fresh copy each."""
+    """Tampering with a stopped server's database, one fresh copy each."""
 
     @classmethod
     def setUpClass(cls):
@@ -255,43 +258,30 @@ class AuditVerifyTest(unittest.TestCase):
             assert r.status == 200, r
         cls.lucia.stop()
         cls.tmp = tempfile.mkdtemp(prefix="lucia-audit-")
+        cls.made = []
 
     @classmethod
     def tearDownClass(cls):
         cls.lucia.close()
+        for db in cls.made:
+            db.drop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def copy(self):
-        """A consistent copy of the stopped server's database (WAL included)."""
-        path = tempfile.mktemp(dir=self.tmp, suffix=".db")
-        src = sqlite3.connect(self.lucia.db_path)
-        dst = sqlite3.connect(path)
-        try:
-            src.backup(dst)
-        finally:
-            src.close()
-            dst.close()
-        return path
+        """A consistent copy of the stopped server's database (SQLite's WAL
+        included; on PostgreSQL a CREATE DATABASE ... TEMPLATE)."""
+        db = self.lucia.db.copy(tempfile.mktemp(dir=self.tmp, suffix=".db"))
+        self.made.append(db)
+        return db
 
-    def rows(self, path):
-        db = sqlite3.connect(path)
-        db.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in db.execute("SELECT * FROM audit_events ORDER BY seq")]
-        finally:
-            db.close()
+    def rows(self, db):
+        return db.query("SELECT * FROM audit_events ORDER BY seq")
 
-    def execute(self, path, *statements):
-        db = sqlite3.connect(path)
-        try:
-            with db:
-                for sql, args in statements:
-                    db.execute(sql, args)
-        finally:
-            db.close()
+    def execute(self, db, *statements):
+        db.execute(*statements)
 
-    def assert_broken(self, path, seq, row_id, what):
-        proc = verify(self, path)
+    def assert_broken(self, db, seq, row_id, what):
+        proc = verify(self, db)
         self.assertEqual(proc.returncode, 1, (proc.stdout, proc.stderr))
         line = [ln for ln in proc.stderr.splitlines() if ln.startswith("lucia: audit chain")]
         self.assertEqual(len(line), 1, proc.stderr)
@@ -300,82 +290,79 @@ class AuditVerifyTest(unittest.TestCase):
         self.assertNotIn("audit chain ok", proc.stdout)
 
     def test_clean(self):
-        path = self.copy()
-        proc = verify(self, path)
+        db = self.copy()
+        proc = verify(self, db)
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertEqual(proc.stdout, "audit chain ok: %d events\n" % len(self.rows(path)))
-        self.assertEqual(len(self.rows(path)), 6)
+        self.assertEqual(proc.stdout, "audit chain ok: %d events\n" % len(self.rows(db)))
+        self.assertEqual(len(self.rows(db)), 6)
 
     def test_chain_recomputed_independently(self):
-        path = self.copy()
+        db = self.copy()
         prev = GENESIS
-        rows = self.rows(path)
+        rows = self.rows(db)
         for row in rows:
             self.assertEqual(row["prev_hash"], prev)
             self.assertEqual(chain_hash(prev, row), row["hash"], row["seq"])
             prev = row["hash"]
-        db = sqlite3.connect(path)
-        try:
-            head = db.execute("SELECT seq, hash FROM audit_head").fetchall()
-        finally:
-            db.close()
+        head = [(r["seq"], r["hash"]) for r in db.query("SELECT seq, hash FROM audit_head")]
         self.assertEqual(head, [(rows[-1]["seq"], rows[-1]["hash"])])
 
     def test_edited_row(self):
-        path = self.copy()
-        row = self.rows(path)[2]
+        db = self.copy()
+        row = self.rows(db)[2]
         after = row["after_json"].replace("Tamper", "Tampered")
         self.assertNotEqual(after, row["after_json"])
-        self.execute(path, ("UPDATE audit_events SET after_json = ? WHERE seq = ?",
-                            (after, row["seq"])))
-        self.assert_broken(path, row["seq"], row["id"], "hash mismatch")
+        self.execute(db, ("UPDATE audit_events SET after_json = ? WHERE seq = ?",
+                          (after, row["seq"])))
+        self.assert_broken(db, row["seq"], row["id"], "hash mismatch")
 
     def test_deleted_middle_row(self):
-        path = self.copy()
-        rows = self.rows(path)
-        self.execute(path, ("DELETE FROM audit_events WHERE seq = ?", (rows[2]["seq"],)))
-        self.assert_broken(path, rows[3]["seq"], rows[3]["id"], "prev_hash mismatch")
+        db = self.copy()
+        rows = self.rows(db)
+        self.execute(db, ("DELETE FROM audit_events WHERE seq = ?", (rows[2]["seq"],)))
+        self.assert_broken(db, rows[3]["seq"], rows[3]["id"], "prev_hash mismatch")
 
     def test_reordered_rows(self):
-        path = self.copy()
-        rows = self.rows(path)
+        db = self.copy()
+        rows = self.rows(db)
         a, b = rows[2], rows[3]
         cols = [c for c in a if c != "seq"]
         sets = ", ".join("%s = ?" % c for c in cols)
         # Ids are unique, so one row steps aside while the other takes its
         # place: afterwards seq a holds b's whole content and seq b holds a's.
-        self.execute(path,
+        self.execute(db,
                      ("UPDATE audit_events SET id = 'aud_parked' WHERE seq = ?", (a["seq"],)),
                      ("UPDATE audit_events SET %s WHERE seq = ?" % sets,
                       tuple(a[c] for c in cols) + (b["seq"],)),
                      ("UPDATE audit_events SET %s WHERE seq = ?" % sets,
                       tuple(b[c] for c in cols) + (a["seq"],)))
-        swapped = self.rows(path)
+        swapped = self.rows(db)
         self.assertEqual((swapped[2]["id"], swapped[3]["id"]), (b["id"], a["id"]))
-        self.assert_broken(path, a["seq"], b["id"], "prev_hash mismatch")
+        self.assert_broken(db, a["seq"], b["id"], "prev_hash mismatch")
 
     def test_deleted_last_row(self):
-        path = self.copy()
-        rows = self.rows(path)
-        self.execute(path, ("DELETE FROM audit_events WHERE seq = ?", (rows[-1]["seq"],)))
-        self.assert_broken(path, rows[-2]["seq"], rows[-2]["id"], "removed from the end")
+        db = self.copy()
+        rows = self.rows(db)
+        self.execute(db, ("DELETE FROM audit_events WHERE seq = ?", (rows[-1]["seq"],)))
+        self.assert_broken(db, rows[-2]["seq"], rows[-2]["id"], "removed from the end")
 
     def test_empty_log_is_ok(self):
-        path = os.path.join(self.tmp, "empty.db")
-        env = {"LUCIA_DB_PATH": path}
-        proc = run_cli(["migrate", "up"], env=env, cwd=self.tmp)
+        db = harness.database(os.path.join(self.tmp, "empty.db"))
+        self.made.append(db)
+        proc = run_cli(["migrate", "up"], db=db, cwd=self.tmp)
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        proc = verify(self, path)
+        proc = verify(self, db)
         self.assertEqual((proc.returncode, proc.stdout), (0, "audit chain ok: 0 events\n"),
                          proc.stderr)
 
     def test_usage(self):
+        none = harness.database(os.path.join(self.tmp, "none.db"))
+        self.made.append(none)
         for args in (["audit"], ["audit", "check"], ["audit", "verify", "now"]):
-            proc = run_cli(args, env={"LUCIA_DB_PATH": os.path.join(self.tmp, "none.db")},
-                           cwd=self.tmp)
+            proc = run_cli(args, db=none, cwd=self.tmp)
             self.assertEqual(proc.returncode, 2, args)
             self.assertIn("audit verify", proc.stderr)
-        self.assertFalse(os.path.exists(os.path.join(self.tmp, "none.db")))
+        self.assertTrue(none.untouched(), "a usage error made the database")
         self.assertIn("audit verify", run_cli(["--help"]).stdout)
 
 

@@ -8,40 +8,48 @@ six states, and /history with the evidence and notes of each move."""
 import os
 import re
 import shutil
-import sqlite3
 import tempfile
 import unittest
 
+import harness
 from harness import Lucia, run_cli
 
 TABLES = ("properties", "guests", "bookings", "items", "transitions", "audit_events")
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
-def counts(db_path):
-    with sqlite3.connect(db_path) as db:
-        return {t: db.execute("SELECT COUNT(*) FROM %s" % t).fetchone()[0] for t in TABLES}
+def counts(db):
+    """Rows per table, read from the database itself (sqlite3 or psql)."""
+    return {t: db.scalar("SELECT COUNT(*) AS n FROM %s" % t) for t in TABLES}
 
 
 class DemoTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="lucia-demo-")
-        cls.db = os.path.join(cls.tmp, "demo.db")
+        cls.db = harness.database(os.path.join(cls.tmp, "demo.db"))
+        cls.made = [cls.db]
         cls.first = cls.demo(cls.db)
         cls.after_first = counts(cls.db)
         cls.second = cls.demo(cls.db)
         cls.after_second = counts(cls.db)
-        cls.lucia = Lucia(tmp=cls.tmp, db_path=cls.db).start()
+        cls.lucia = Lucia(tmp=cls.tmp, db=cls.db).start()
 
     @classmethod
     def tearDownClass(cls):
         cls.lucia.close()
+        for db in cls.made:
+            db.drop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     @classmethod
     def demo(cls, db, *args):
-        return run_cli(["demo"] + list(args), env={"LUCIA_DB_PATH": db}, cwd=cls.tmp)
+        return run_cli(["demo"] + list(args), db=db, cwd=cls.tmp)
+
+    def fresh(self, name):
+        db = harness.database(os.path.join(self.tmp, name))
+        self.made.append(db)
+        return db
 
     def assertClean(self, proc):
         for marker in SANITIZER_MARKERS:
@@ -74,24 +82,25 @@ class DemoTest(unittest.TestCase):
         self.assertEqual(self.after_second, self.after_first)
 
     def test_bad_arguments(self):
-        r = self.demo(os.path.join(self.tmp, "unused.db"), "--wipe")
+        unused = self.fresh("unused.db")
+        r = self.demo(unused, "--wipe")
         self.assertEqual(r.returncode, 2)
         self.assertIn("demo takes only --force", r.stderr)
-        self.assertFalse(os.path.exists(os.path.join(self.tmp, "unused.db")))
+        self.assertTrue(unused.untouched(), "a usage error made the database")
 
     def test_force_adds_beside_and_deletes_nothing(self):
-        db = os.path.join(self.tmp, "force.db")
+        db = self.fresh("force.db")
         self.assertEqual(self.demo(db).returncode, 0)
         once = counts(db)
         forced = self.demo(db, "--force")
         self.assertEqual(forced.returncode, 0, forced.stderr)
         self.assertClean(forced)
         self.assertEqual(counts(db), {t: 2 * n for t, n in once.items()})
-        verify = run_cli(["audit", "verify"], env={"LUCIA_DB_PATH": db}, cwd=self.tmp)
+        verify = run_cli(["audit", "verify"], db=db, cwd=self.tmp)
         self.assertEqual(verify.returncode, 0, verify.stderr)
 
     def test_audit_chain_verifies(self):
-        verify = run_cli(["audit", "verify"], env={"LUCIA_DB_PATH": self.db}, cwd=self.tmp)
+        verify = run_cli(["audit", "verify"], db=self.db, cwd=self.tmp)
         self.assertEqual(verify.returncode, 0, verify.stderr)
         self.assertIn("%d events" % self.after_first["audit_events"], verify.stdout)
 

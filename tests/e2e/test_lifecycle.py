@@ -3,6 +3,7 @@ the data, kill -9 after a 201, the CLI's commands, exit codes and config
 errors."""
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -10,7 +11,30 @@ import tempfile
 import time
 import unittest
 
+import harness
 from harness import Lucia, SERVICE_KEY, run_cli
+
+
+def pg_leftovers(db):
+    """What a full `migrate down` left on PostgreSQL besides the
+    schema_migrations table: views, functions, types, extra schemas (what
+    an extension owns is the extension's)."""
+    user_ns = ("n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') "
+               "AND n.nspname NOT LIKE 'pg_temp_%' AND n.nspname NOT LIKE 'pg_toast_temp_%'")
+    not_ext = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = %s AND d.deptype = 'e')"
+    parts = [
+        "SELECT 'view ' || c.relname AS what FROM pg_class c JOIN pg_namespace n "
+        "ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm', 'f') AND %s AND %s"
+        % (user_ns, not_ext % "c.oid"),
+        "SELECT 'function ' || p.proname FROM pg_proc p JOIN pg_namespace n "
+        "ON n.oid = p.pronamespace WHERE %s AND %s" % (user_ns, not_ext % "p.oid"),
+        "SELECT 'type ' || t.typname FROM pg_type t JOIN pg_namespace n "
+        "ON n.oid = t.typnamespace WHERE t.typtype IN ('e', 'd', 'r', 'm') AND %s AND %s"
+        % (user_ns, not_ext % "t.oid"),
+        "SELECT 'schema ' || n.nspname FROM pg_namespace n WHERE %s AND n.nspname <> 'public' "
+        "AND %s" % (user_ns, not_ext % "n.oid"),
+    ]
+    return sorted(r["what"] for r in db.query(" UNION ALL ".join(parts)))
 
 
 def read_reply(sock, timeout=20):
@@ -112,6 +136,17 @@ class DurabilityTest(unittest.TestCase):
         finally:
             lucia.close()
 
+    def test_migrations_are_tracked(self):
+        lucia = Lucia().start()
+        try:
+            lucia.stop()
+            rows = lucia.db.query("SELECT version FROM schema_migrations")
+            self.assertIn(1, [r["version"] for r in rows])
+        finally:
+            lucia.close()
+
+    @unittest.skipIf(harness.ON_POSTGRES, "journal_mode=WAL is a SQLite file setting; "
+                     "PostgreSQL always writes ahead")
     def test_sqlite_file_is_wal_with_migrations_tracked(self):
         lucia = Lucia().start()
         try:
@@ -128,7 +163,11 @@ class DurabilityTest(unittest.TestCase):
 class CliTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="lucia-cli-")
-        self.env = {"LUCIA_DB_PATH": os.path.join(self.tmp, "cli.db")}
+        self.db = harness.database(os.path.join(self.tmp, "cli.db"))
+
+    def tearDown(self):
+        self.db.drop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def test_version_and_help(self):
         r = run_cli(["--version"])
@@ -142,33 +181,38 @@ class CliTest(unittest.TestCase):
     def test_unknown_command_and_flags_exit_2_with_usage(self):
         for args in (["frobnicate"], ["--frob"], ["migrate"], ["migrate", "sideways"],
                      ["migrate", "down", "zero"], ["serve", "--port=1"], []):
-            r = run_cli(args, env=self.env)
+            r = run_cli(args, db=self.db)
             self.assertEqual(r.returncode, 2, args)
             self.assertIn("usage: lucia", r.stderr, args)
 
     def test_migrate_up_status_down(self):
-        r = run_cli(["migrate", "status"], env=self.env)
+        r = run_cli(["migrate", "status"], db=self.db)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("pending", r.stdout)
-        r = run_cli(["migrate", "up"], env=self.env)
+        r = run_cli(["migrate", "up"], db=self.db)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"applied [1-9]\d* migration")
-        r = run_cli(["migrate", "up"], env=self.env)
+        r = run_cli(["migrate", "up"], db=self.db)
         self.assertIn("applied 0 migrations", r.stdout)
-        r = run_cli(["migrate", "status"], env=self.env)
+        r = run_cli(["migrate", "status"], db=self.db)
         self.assertIn("0 pending", r.stdout)
-        r = run_cli(["migrate", "down", "1"], env=self.env)
+        r = run_cli(["migrate", "down", "1"], db=self.db)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("reverted 1 migration", r.stdout)
-        r = run_cli(["migrate", "status"], env=self.env)
+        r = run_cli(["migrate", "status"], db=self.db)
         self.assertIn("1 pending", r.stdout)
-        r = run_cli(["migrate", "down", "1000"], env=self.env)
+        r = run_cli(["migrate", "down", "1000"], db=self.db)
         self.assertEqual(r.returncode, 0, r.stderr)
-        db = sqlite3.connect(self.env["LUCIA_DB_PATH"])
-        tables = {t[0] for t in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        db.close()
-        self.assertEqual(tables - {"sqlite_sequence"}, {"schema_migrations"})
-        r = run_cli(["migrate", "up"], env=self.env)
+        if harness.ON_POSTGRES:
+            self.assertEqual(self.db.tables(), {"schema_migrations"})
+            self.assertEqual(pg_leftovers(self.db), [])
+        else:
+            db = sqlite3.connect(self.db.path)
+            tables = {t[0] for t in db.execute("SELECT name FROM sqlite_master "
+                                               "WHERE type='table'")}
+            db.close()
+            self.assertEqual(tables - {"sqlite_sequence"}, {"schema_migrations"})
+        r = run_cli(["migrate", "up"], db=self.db)
         self.assertEqual(r.returncode, 0)
 
     def test_config_errors_name_the_variable(self):
@@ -185,8 +229,7 @@ class CliTest(unittest.TestCase):
             ({"LUCIA_JWKS_FILE": "/nonexistent/jwks.json"}, "LUCIA_JWKS_FILE"),
         ]
         for extra, name in cases:
-            env = dict(self.env, **extra)
-            r = run_cli(["serve"], env=env, timeout=30)
+            r = run_cli(["serve"], env=extra, db=self.db, timeout=30)
             self.assertEqual(r.returncode, 1, (extra, r.stderr))
             self.assertIn(name, r.stderr, extra)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
@@ -200,7 +243,7 @@ class CliTest(unittest.TestCase):
         s.listen(1)
         port = s.getsockname()[1]
         try:
-            r = run_cli(["serve"], env=dict(self.env, PORT=str(port)), timeout=30)
+            r = run_cli(["serve"], env={"PORT": str(port)}, db=self.db, timeout=30)
             self.assertEqual(r.returncode, 1)
             self.assertIn("cannot listen", r.stderr)
         finally:

@@ -396,8 +396,8 @@ class StreamTest(unittest.TestCase):
 
     def test_commits_of_another_process_arrive(self):
         s = self.open()
-        # A second process on the same database file, with its own logs.
-        other = Lucia(db_path=self.lucia.db_path).start()
+        # A second process on the same database, with its own logs.
+        other = Lucia(db=self.lucia).start()
         try:
             r = other.post("/api/properties", {"name": "Made next door"})
             self.assertEqual(r.status, 201, r)
