@@ -17,6 +17,9 @@
  *  - statement_timeout and lock_timeout bound every call.
  */
 #include <libpq-fe.h>
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +36,11 @@
 #define PG_PARAMS_MAX 1024
 /* Any statement running longer is cancelled (503), so a stuck query cannot
  * hold a worker and a pool connection for good. */
-#define PG_STATEMENT_TIMEOUT_MS 10000
+#define PG_STATEMENT_TIMEOUT_MS 5000
+/* The server enforces statement_timeout only while it runs. A frozen or
+ * unreachable server answers nothing, so the client gives up this long
+ * after sending, drops the connection and answers 503. */
+#define PG_CLIENT_TIMEOUT_MS (PG_STATEMENT_TIMEOUT_MS + 2000)
 /* Writers queue on the write lock at most this long, as SQLite's busy
  * timeout, then answer 503. */
 #define PG_LOCK_TIMEOUT_MS DB_BUSY_TIMEOUT_MS
@@ -57,7 +64,50 @@ struct pg_handle {
     struct statement statements[PG_STATEMENTS_MAX];
     int nstatements;
     int next_name;
+    bool lost; /* timed out mid-command: the pool must close it */
 };
+
+static void set_error(struct pg_handle *h, const char *what);
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Waits for the result of the command just sent, at most
+ * PG_CLIENT_TIMEOUT_MS, and returns the last result (the caller PQclears
+ * it). NULL with the connection closed when the server did not answer in
+ * time or the connection failed: the pool then reopens it.
+ */
+static PGresult *result_wait(struct pg_handle *h)
+{
+    PGconn *conn = h->conn;
+    long long deadline = now_ms() + PG_CLIENT_TIMEOUT_MS;
+    while (PQisBusy(conn)) {
+        long long left = deadline - now_ms();
+        struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+        int ready = left > 0 && pfd.fd >= 0 ? poll(&pfd, 1, (int)left) : 0;
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready <= 0 || !PQconsumeInput(conn)) {
+            /* The connection is in an unknown state: never reuse it. */
+            h->lost = true;
+            set_error(h, ready == 0 ? "PostgreSQL did not answer in time" : PQerrorMessage(conn));
+            return NULL;
+        }
+    }
+    PGresult *last = NULL;
+    PGresult *res;
+    while ((res = PQgetResult(conn)) != NULL) {
+        PQclear(last);
+        last = res;
+    }
+    return last;
+}
 
 static void set_error(struct pg_handle *h, const char *what)
 {
@@ -89,6 +139,9 @@ static enum lu_rc map_state(const char *state)
 
 static enum lu_rc result_error(struct pg_handle *h, PGresult *res)
 {
+    if (h->lost) {
+        return LU_UNAVAILABLE; /* set_error already said why */
+    }
     const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(h->conn);
     set_error(h, msg && msg[0] ? msg : PQerrorMessage(h->conn));
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -98,9 +151,18 @@ static enum lu_rc result_error(struct pg_handle *h, PGresult *res)
     return map_state(state);
 }
 
+/* Sends one simple-protocol command and waits for it within the deadline. */
+static PGresult *command(struct pg_handle *h, const char *sql)
+{
+    if (h->lost || !PQsendQuery(h->conn, sql)) {
+        return NULL;
+    }
+    return result_wait(h);
+}
+
 static enum lu_rc simple(struct pg_handle *h, const char *sql)
 {
-    PGresult *res = PQexec(h->conn, sql);
+    PGresult *res = command(h, sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     enum lu_rc rc = LU_OK;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -218,7 +280,10 @@ static enum lu_rc statement_prepare(struct pg_handle *h, const char *sql, const 
     }
     struct statement *s = &h->statements[h->nstatements];
     snprintf(s->name, sizeof s->name, "lu%d", h->next_name++);
-    PGresult *res = PQprepare(h->conn, s->name, translated, 0, NULL);
+    PGresult *res = NULL;
+    if (!h->lost && PQsendPrepare(h->conn, s->name, translated, 0, NULL)) {
+        res = result_wait(h);
+    }
     if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
         enum lu_rc rc = result_error(h, res);
         PQclear(res);
@@ -327,9 +392,11 @@ static enum lu_rc pg_exec(void *handle, const char *sql, const struct db_param *
         rc = statement_prepare(h, sql, translated, &name);
     }
     PGresult *res = NULL;
-    if (rc == LU_OK) {
-        res = name ? PQexecPrepared(h->conn, name, (int)n, vals, NULL, NULL, 0)
-                   : PQexecParams(h->conn, translated, (int)n, NULL, vals, NULL, NULL, 0);
+    if (rc == LU_OK && !h->lost) {
+        int sent = name ? PQsendQueryPrepared(h->conn, name, (int)n, vals, NULL, NULL, 0)
+                        : PQsendQueryParams(h->conn, translated, (int)n, NULL, vals, NULL, NULL,
+                                            0);
+        res = sent ? result_wait(h) : NULL;
     }
     if (vals != values) {
         free(vals);
@@ -382,7 +449,7 @@ static enum lu_rc pg_begin(void *handle, bool write)
 static enum lu_rc pg_commit(void *handle)
 {
     struct pg_handle *h = handle;
-    PGresult *res = PQexec(h->conn, "COMMIT");
+    PGresult *res = command(h, "COMMIT");
     enum lu_rc rc = LU_OK;
     if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
         rc = result_error(h, res);
@@ -399,8 +466,8 @@ static enum lu_rc pg_commit(void *handle)
 static enum lu_rc pg_rollback(void *handle)
 {
     struct pg_handle *h = handle;
-    if (PQtransactionStatus(h->conn) == PQTRANS_IDLE) {
-        return LU_OK;
+    if (h->lost || PQtransactionStatus(h->conn) == PQTRANS_IDLE) {
+        return LU_OK; /* a lost connection is closed, which rolls back */
     }
     return simple(h, "ROLLBACK");
 }
@@ -412,7 +479,8 @@ static const char *pg_last_error(void *handle)
 
 static bool pg_broken(void *handle)
 {
-    return PQstatus(((struct pg_handle *)handle)->conn) != CONNECTION_OK;
+    struct pg_handle *h = handle;
+    return h->lost || PQstatus(h->conn) != CONNECTION_OK;
 }
 
 const struct db_driver db_pg_driver = {
