@@ -70,8 +70,13 @@ run: deps
 	@scripts/run-demo.sh
 
 check: deps
-	@$(MAKE) --no-print-directory -j$(JOBS) asan
+	@$(MAKE) --no-print-directory -j$(JOBS) asan release
 	@tests/run.sh
+
+# Benchmarks with their references (nginx, single fsync, redis-benchmark,
+# pgbench) in the same run; minutes, on purpose, never part of `check`.
+bench:
+	@bench/run
 
 format:
 	clang-format -i $$(find src tests tools -name '*.[ch]')

@@ -15,6 +15,13 @@ packages=(
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libssl-dev
   libcurl4-openssl-dev libcmocka-dev
   libpq-dev libhiredis-dev postgresql redis-server
+  # Stripe's own SDK, to check that tests/e2e/test_stripe.py signs webhooks
+  # exactly as Stripe's libraries verify them (the test skips without it).
+  python3-stripe
+  # The admin's browser tests (tests/browser/): Debian's Chromium, driven by
+  # playwright-core from npm (package.json pins it; it never downloads a
+  # browser of its own).
+  chromium
 )
 
 missing=()
@@ -23,14 +30,30 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Node.js and npm by command, not by package: a machine may have them from
+# elsewhere (NodeSource's nodejs bundles npm and conflicts with Debian's
+# npm). Debian 12's own nodejs is 18, which the pinned playwright-core
+# supports.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 
-echo "deps: installing ${missing[*]}"
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "deps: run as root or install: ${missing[*]}" >&2; exit 1; }
-  sudo="sudo"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "deps: run as root or install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# playwright-core for tests/browser/, exactly as package-lock.json pins it.
+# npm ci writes node_modules/.package-lock.json; newer than the lock means
+# done, so a second run costs nothing.
+cd "$(dirname "$0")/.."
+if [ ! node_modules/.package-lock.json -nt package-lock.json ]; then
+  echo "deps: npm ci (playwright-core for the browser tests)"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi

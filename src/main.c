@@ -21,10 +21,13 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "demo/demo.h"
+#include "focus/focus.h"
 #include "http/server.h"
 #include "http/stream.h"
 #include "kv/kv.h"
+#include "outbox/outbox.h"
 #include "store/audit_verify.h"
+#include "store/ledger_reconcile.h"
 
 #define EXIT_USAGE 2
 
@@ -39,9 +42,18 @@ static const char usage_text[] =
     "  migrate status         list migrations and whether each is applied\n"
     "  audit verify           recompute the audit log's hash chain; exit 1 naming the\n"
     "                         first edited, removed or reordered row\n"
+    "  ledger reconcile       rebuild every Stripe record from the stored events and\n"
+    "                         compare; exit 1 listing each difference\n"
     "  demo [--force]         load a realistic villa dataset dated around today into\n"
     "                         an empty database (applies migrations first); --force\n"
     "                         adds it beside existing data, deleting nothing\n"
+    "  ask [--session ID] [--property ID] [--json] \"MESSAGE\"\n"
+    "                         one operator-focus turn in-process against the configured\n"
+    "                         database, as the service key, recorded in the transcript\n"
+    "  eval --url URL --key KEY [--prompts FILE]\n"
+    "                         send the focus validation prompts to a running engine in\n"
+    "                         one session and print the must-pass table (check, result,\n"
+    "                         notes); exit 1 when a row fails\n"
     "  --help                 show this help\n"
     "  --version              show the version\n"
     "\n"
@@ -137,9 +149,18 @@ static int run_serve(struct lu_app *app)
         auth_free(app->auth);
         return 1;
     }
+    /* The outbox worker (SPEC §7), also with the signals blocked. */
+    if (outbox_start(app) != LU_OK) {
+        fprintf(stderr, "lucia: cannot start the outbox worker\n");
+        stream_stop();
+        kv_free(app->kv);
+        auth_free(app->auth);
+        return 1;
+    }
     struct http_server *server = NULL;
     if (http_server_start(app, api_routes, api_routes_count, &server, err, sizeof err) != LU_OK) {
         fprintf(stderr, "lucia: %s\n", err);
+        outbox_stop();
         stream_stop();
         kv_free(app->kv);
         auth_free(app->auth);
@@ -155,11 +176,13 @@ static int run_serve(struct lu_app *app)
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_server_quiesce(server);
     stream_shutdown(); /* change streams never finish on their own */
+    outbox_shutdown(); /* the worker stops after its current row */
     if (!http_server_drain(server, HTTP_DRAIN_TIMEOUT_MS)) {
         log_msg(LOG_WARN, NULL, "requests still in flight after %d ms; closing them",
                 HTTP_DRAIN_TIMEOUT_MS);
     }
     http_server_stop(server);
+    outbox_stop(); /* waits for that row's result to be recorded */
     stream_stop();
     kv_free(app->kv);
     auth_free(app->auth);
@@ -228,6 +251,54 @@ static int run_audit_verify(struct lu_app *app)
     return 1;
 }
 
+/* `lucia ledger reconcile`: one line per difference on stdout, then 0 and
+ * "ledger clean: N events, M records", or 1 and a count on stderr. */
+static int run_ledger_reconcile(struct lu_app *app)
+{
+    struct ledger_reconcile_report report;
+    enum lu_rc rc = ledger_reconcile(app->db, stdout, &report);
+    if (rc != LU_OK) {
+        fprintf(stderr, "lucia: ledger not reconciled: %s\n", report.message);
+        return 1;
+    }
+    if (!report.ok) {
+        fprintf(stderr,
+                "lucia: ledger differs from its events: %lld difference%s (%lld events, %lld "
+                "records stored, %lld rebuilt)\n",
+                (long long)report.differences, report.differences == 1 ? "" : "s",
+                (long long)report.events, (long long)report.records, (long long)report.rebuilt);
+        return 1;
+    }
+    printf("ledger clean: %lld events, %lld records\n", (long long)report.events,
+           (long long)report.records);
+    return 0;
+}
+
+/* `lucia eval --url URL --key KEY [--prompts FILE]`: a client of a running
+ * engine; needs no configuration or database of its own. */
+static int run_eval(int argc, char **argv)
+{
+    const char *url = NULL, *key = NULL, *prompts = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--url") == 0       ? &url
+                            : strcmp(argv[i], "--key") == 0     ? &key
+                            : strcmp(argv[i], "--prompts") == 0 ? &prompts
+                                                                : NULL;
+        if (slot == NULL || i + 1 >= argc) {
+            return usage_error("eval takes --url URL --key KEY [--prompts FILE], got %s",
+                               argv[i]);
+        }
+        *slot = argv[++i];
+    }
+    if (url == NULL || key == NULL) {
+        return usage_error("eval needs %s", "--url URL and --key KEY");
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = focus_eval_run(url, key, prompts, stdout);
+    curl_global_cleanup();
+    return rc;
+}
+
 /* `lucia demo [--force]`: pending migrations first (as serve, unless
  * LUCIA_AUTO_MIGRATE=0), then the dataset of demo/demo.h. Exit 1, with
  * nothing written, when the database has data and --force is absent. */
@@ -277,11 +348,19 @@ int main(int argc, char **argv)
     if (audit && (argc != 3 || strcmp(argv[2], "verify") != 0)) {
         return usage_error("audit takes one command, %s", "verify");
     }
+    bool ledger = strcmp(cmd, "ledger") == 0;
+    if (ledger && (argc != 3 || strcmp(argv[2], "reconcile") != 0)) {
+        return usage_error("ledger takes one command, %s", "reconcile");
+    }
     bool demo = strcmp(cmd, "demo") == 0;
     if (demo && argc > 2 && (argc > 3 || strcmp(argv[2], "--force") != 0)) {
         return usage_error("demo takes only --force, got %s", argv[argc > 3 ? 3 : 2]);
     }
-    if (!serve && !migrate && !audit && !demo) {
+    if (strcmp(cmd, "eval") == 0) {
+        return run_eval(argc, argv);
+    }
+    bool ask = strcmp(cmd, "ask") == 0;
+    if (!serve && !migrate && !audit && !demo && !ledger && !ask) {
         return usage_error(cmd[0] == '-' ? "unknown option: %s" : "unknown command: %s", cmd);
     }
     if (serve && argc > 2) {
@@ -292,7 +371,7 @@ int main(int argc, char **argv)
     if (load_config(&app.cfg) != 0) {
         return 1;
     }
-    if (audit && app.cfg.database_url == NULL && access(app.cfg.db_path, F_OK) != 0) {
+    if ((audit || ledger) && app.cfg.database_url == NULL && access(app.cfg.db_path, F_OK) != 0) {
         /* A read-only check must not create the file it was asked to check. */
         fprintf(stderr, "lucia: no database at %s\n", app.cfg.db_path);
         return 1;
@@ -303,7 +382,9 @@ int main(int argc, char **argv)
     if (rc == 0) {
         rc = serve   ? run_serve(&app)
              : audit ? run_audit_verify(&app)
+             : ledger ? run_ledger_reconcile(&app)
              : demo  ? run_demo(&app, argc == 3)
+             : ask   ? focus_ask_run(app.db, &app.cfg, argc - 2, argv + 2, stdout, stderr)
                      : run_migrate(&app, argc, argv);
         db_close(app.db);
     }

@@ -7,7 +7,9 @@
 # with AddressSanitizer and UBSan. Ends with one line "N passed, M failed".
 #
 #   tests/run.sh [PATTERN...]    PATTERN: a unittest -k pattern for the e2e suite
+#                                (and a substring of browser test names)
 #   LUCIA_TEST_BACKENDS="sqlite" tests/run.sh    only one backend's e2e run
+#   LUCIA_TEST_BROWSER=0 tests/run.sh            without the headless-Chromium stage
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -117,6 +119,40 @@ for backend in $backends; do
       ;;
   esac
 done
+
+# --- the operator admin in headless Chromium (tests/browser/) --------------
+# Debian's chromium driven by playwright-core, against the real binary on
+# SQLite with the demo data. Once, not per backend: it checks the page; the
+# API behind it is proved on both backends above. LUCIA_TEST_BROWSER=0
+# skips it. Like the e2e runner, it leads its own process group (setsid), so
+# stop_runner reaches it, the engine and Chromium by its PID.
+run_browser() {
+  local bp bf bs
+  if ! command -v node >/dev/null || [ ! -x "${LUCIA_CHROMIUM:-/usr/bin/chromium}" ] ||
+     [ ! -d node_modules/playwright-core ]; then
+    echo "run.sh: node, chromium or node_modules/playwright-core is missing; run scripts/deps.sh" >&2
+    failed=$((failed + 1)); failures+=("browser-setup")
+    summaries+=("browser: not run (missing node, chromium or playwright-core)")
+    return
+  fi
+  e2e_tmp=$(mktemp -d "${TMPDIR:-/tmp}/lucia-browser-run-XXXXXX")
+  TMPDIR=$e2e_tmp setsid node tests/browser/run.mjs --summary "$e2e_tmp/summary" "$@" &
+  child=$!
+  wait "$child"
+  read -r bp bf bs < "$e2e_tmp/summary" 2>/dev/null || { bp=0; bf=1; bs=0; }
+  stop_runner
+  passed=$((passed + bp)); failed=$((failed + bf))
+  [ "$bf" -gt 0 ] && failures+=("browser")
+  summaries+=("browser: $bp passed, $bf failed, ${bs:-0} skipped")
+}
+case " $backends " in
+  *" sqlite "*)
+    if [ "${LUCIA_TEST_BROWSER:-1}" != 0 ]; then
+      echo "== the admin in headless Chromium (real binary: $LUCIA_BIN, SQLite)"
+      run_browser "$@"
+    fi
+    ;;
+esac
 
 echo
 for s in "${summaries[@]}"; do echo "  $s"; done

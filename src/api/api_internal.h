@@ -45,6 +45,12 @@ struct api_write {
 bool api_write_begin(struct lu_req *req, struct api_write *w);
 void api_write_commit(struct api_write *w, int status, json_t *body);
 void api_write_fail(struct api_write *w, enum lu_rc rc);
+/* As api_write_commit, for a provider's webhook that must be answered in
+ * its own format (Twilio's text/xml): commits, then replies with data
+ * (borrowed, copied). No idempotent response is kept; the provider's own
+ * message id makes a retry harmless. */
+void api_write_commit_raw(struct api_write *w, int status, const char *content_type,
+                          const char *data, size_t len);
 
 /* The idempotency cache (idempotency_cache.c), for write.c. cached: before
  * the transaction, answers a replay or a mismatch of w->key from Redis and
@@ -141,5 +147,24 @@ void api_item_history(struct lu_req *req);
 void api_audit_list(struct lu_req *req);
 void api_today(struct lu_req *req);
 void api_stream(struct lu_req *req);
+void api_webhook_stripe(struct lu_req *req);
+void api_booking_payments(struct lu_req *req);
+void api_payments_risks(struct lu_req *req);
+void api_payments_unlinked(struct lu_req *req);
+void api_webhook_twilio(struct lu_req *req);
+void api_webhook_postmark(struct lu_req *req);
+void api_messages_list(struct lu_req *req);
+void api_message_get(struct lu_req *req);
+void api_messages_reply(struct lu_req *req);
+void api_waitlist_join(struct lu_req *req);
+void api_guest_verify_email(struct lu_req *req);
+void api_verify(struct lu_req *req);
+void api_outbox_list(struct lu_req *req);
+/* Appends the outbox's rows by state to /metrics text (owned, *len bytes);
+ * returns the text, grown, or as it was when the database does not answer. */
+char *api_outbox_metrics_append(struct lu_req *req, char *text, size_t *len);
+void api_operator_focus(struct lu_req *req);
+void api_sessions_list(struct lu_req *req);
+void api_session_get(struct lu_req *req);
 
 #endif

@@ -48,6 +48,7 @@ void api_metrics(struct lu_req *req)
         reply_rc(req, LU_NOMEM);
         return;
     }
+    text = api_outbox_metrics_append(req, text, &len);
     reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     free(text);
 }

@@ -5,11 +5,19 @@
  */
 #include "api/api.h"
 #include "api/api_internal.h"
+#include "http/static.h"
 
 const struct route api_routes[] = {
     {M_GET, "/health", api_health, AUTH_PUBLIC, 0, NULL},
     {M_GET, "/ready", api_ready, AUTH_PUBLIC, 0, NULL},
     {M_GET, "/metrics", api_metrics, AUTH_HANDLER, 0, NULL},
+
+    /* The operator admin's embedded static files, public (http/static.c):
+     * the page at / and its assets under /static/, so no file name can
+     * shadow an API path. */
+    {M_GET, "/", http_static_index, AUTH_PUBLIC, 0, "static"},
+    {M_GET, "/static/{file}", http_static_asset, AUTH_PUBLIC, 0, "static"},
+    {M_GET, "/static/{dir}/{file}", http_static_asset, AUTH_PUBLIC, 0, "static"},
 
     {M_GET, "/api/properties", api_properties_list, AUTH_VIEWER, 0, NULL},
     {M_POST, "/api/properties", api_properties_create, AUTH_OWNER, 0, NULL},
@@ -27,6 +35,7 @@ const struct route api_routes[] = {
     {M_PATCH, "/api/bookings/{id}", api_booking_patch, AUTH_OPERATOR, 0, NULL},
     {M_POST, "/api/bookings/{id}/transition", api_booking_transition, AUTH_OPERATOR, 0, NULL},
     {M_GET, "/api/bookings/{id}/history", api_booking_history, AUTH_VIEWER, 0, NULL},
+    {M_GET, "/api/bookings/{id}/payments", api_booking_payments, AUTH_VIEWER, 0, NULL},
 
     {M_GET, "/api/items", api_items_list, AUTH_VIEWER, 0, NULL},
     {M_POST, "/api/items", api_items_create, AUTH_OPERATOR, 0, NULL},
@@ -43,6 +52,38 @@ const struct route api_routes[] = {
 
     /* Server-Sent Events of every committed change (http/stream.c). */
     {M_GET, "/api/stream", api_stream, AUTH_VIEWER, 0, NULL},
+
+    /* Payment truth (SPEC §6): Stripe's signed events in, the ledger out
+     * (api/stripe.c, api/payments.c). The webhook authenticates with
+     * Stripe's signature over the raw body, never a bearer token. */
+    {M_POST, "/webhooks/stripe", api_webhook_stripe, AUTH_PUBLIC, 0, NULL},
+    {M_GET, "/api/payments/risks", api_payments_risks, AUTH_VIEWER, 0, NULL},
+    {M_GET, "/api/payments/unlinked", api_payments_unlinked, AUTH_OWNER, 0, NULL},
+
+    /* Inbound (SPEC §7): provider webhooks authenticate with the
+     * provider's own scheme (api/webhooks.c), never a bearer token;
+     * Postmark posts attachments inline, hence its larger cap. The inbox
+     * reads (api/messages.c). */
+    {M_POST, "/webhooks/twilio", api_webhook_twilio, AUTH_PUBLIC, 0, NULL},
+    {M_POST, "/webhooks/postmark", api_webhook_postmark, AUTH_PUBLIC,
+     INTAKE_POSTMARK_BODY_BYTES_MAX, NULL},
+    {M_GET, "/api/messages", api_messages_list, AUTH_VIEWER, 0, NULL},
+    {M_GET, "/api/messages/{id}", api_message_get, AUTH_VIEWER, 0, NULL},
+
+    /* Outbound (SPEC §7): replies by SMS/WhatsApp, the public waitlist,
+     * guest email verification, and the outbox they all go through. */
+    {M_POST, "/api/messages", api_messages_reply, AUTH_OPERATOR, 0, NULL},
+    {M_POST, "/api/waitlist", api_waitlist_join, AUTH_PUBLIC, 4096, NULL},
+    {M_POST, "/api/guests/{id}/verify-email", api_guest_verify_email, AUTH_OPERATOR, 1024,
+     NULL},
+    {M_GET, "/verify", api_verify, AUTH_PUBLIC, 0, NULL},
+    {M_GET, "/api/outbox", api_outbox_list, AUTH_OWNER, 0, NULL},
+
+    /* Operator focus (SPEC §8, api/focus.c): one turn per POST, and the
+     * caller's own transcripts. A message is at most 2000 characters. */
+    {M_POST, "/admin/operator-focus", api_operator_focus, AUTH_OPERATOR, 64 * 1024, NULL},
+    {M_GET, "/api/sessions", api_sessions_list, AUTH_VIEWER, 0, NULL},
+    {M_GET, "/api/sessions/{id}", api_session_get, AUTH_VIEWER, 0, NULL},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

@@ -9,11 +9,11 @@
  * store/today.c). Without property_id every visible property is read with
  * the operator's date, whatever each property's own zone.
  *
- * payment_risks is always an empty list for now: risks come from the
- * Stripe ledger (SPEC §6), which does not exist yet. It is not a claim that
- * nothing is at risk; the ledger issue fills it from the same records as
- * GET /api/payments/risks. Balances likewise come from
- * store_booking_balance, which that issue replaces.
+ * payment_risks are the current risks of the Stripe ledger (SPEC §6),
+ * judged now whatever ?date= says: the same store_payment_risks, and so
+ * the same list and order, as GET /api/payments/risks (narrowed to
+ * property_id when given). Balances come from store_booking_balance, the
+ * ledger's one balance function. A cut risk list is named in "truncated".
  *
  * Reads happen in one read transaction, so the lists agree with each other.
  */
@@ -66,15 +66,16 @@ static bool day_settle(struct lu_req *req, const char *date, struct today_day *d
     return true;
 }
 
-/* The answer around the store's lists (taken). */
-static json_t *answer_build(const struct today_day *day, const char *property_id, json_t *lists)
+/* The answer around the store's lists and the payment risks (both taken). */
+static json_t *answer_build(const struct today_day *day, const char *property_id, json_t *lists,
+                            json_t *risks)
 {
     char now[RFC3339_BYTES];
     clock_format_utc(clock_now_s(), now);
     json_t *answer =
         json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:o}", "date", day->date, "time_zone",
                   day->zone_name, "property_id", property_id, "generated_at", now, "day_start",
-                  day->day_start, "day_end", day->day_end, "payment_risks", json_array());
+                  day->day_start, "day_end", day->day_end, "payment_risks", risks);
     if (answer == NULL || json_object_update(answer, lists) != 0) {
         json_decref(answer);
         answer = NULL;
@@ -115,9 +116,24 @@ void api_today(struct lu_req *req)
             .property_id = property_id, .date = day.date, .day_end = day.day_end};
         rc = store_today(conn, &scope, &q, &lists);
     }
+    json_t *risks = NULL;
+    bool risks_cut = false;
+    if (rc == LU_OK && lists != NULL) {
+        rc = store_payment_risks(conn, &scope, property_id, clock_now_s(), &risks, &risks_cut);
+    }
+    if (rc == LU_OK && risks_cut &&
+        json_array_append_new(json_object_get(lists, "truncated"), json_string("payment_risks"))) {
+        rc = LU_NOMEM;
+    }
     db_rollback(conn); /* a read: nothing to keep */
     api_db_done(conn);
-    json_t *answer = lists ? answer_build(&day, property_id, lists) : NULL;
+    json_t *answer = NULL;
+    if (lists != NULL && risks != NULL) {
+        answer = answer_build(&day, property_id, lists, risks); /* takes both */
+    } else {
+        json_decref(lists);
+        json_decref(risks);
+    }
     json_decref(property); /* after the answer copied its zone name */
     if (reply_done(req)) {
         return;

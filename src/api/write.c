@@ -213,6 +213,23 @@ void api_write_commit(struct api_write *w, int status, json_t *body)
     free(text);
 }
 
+void api_write_commit_raw(struct api_write *w, int status, const char *content_type,
+                          const char *data, size_t len)
+{
+    LU_ASSERT(w->conn != NULL);
+    int64_t seq = head_seq(w->conn);
+    enum lu_rc rc = db_commit(w->conn);
+    if (rc != LU_OK) {
+        api_write_fail(w, rc);
+        return;
+    }
+    finish(w);
+    if (seq > 0) {
+        changes_published(seq);
+    }
+    reply_raw(w->req, status, content_type, data, len);
+}
+
 void api_write_fail(struct api_write *w, enum lu_rc rc)
 {
     if (w->conn != NULL) {

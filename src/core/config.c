@@ -136,6 +136,8 @@ struct requirement {
 
 static const struct requirement production_requirements[] = {
     {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"},
+    {"TWILIO_FROM_NUMBER", "TWILIO_ACCOUNT_SID"},
+    {"TWILIO_WHATSAPP_FROM", "TWILIO_ACCOUNT_SID"},
     {"LUCIA_POSTMARK_USER", "LUCIA_POSTMARK_PASSWORD"},
     {"LUCIA_POSTMARK_PASSWORD", "LUCIA_POSTMARK_USER"},
     {"LUCIA_EMAIL_FROM", "RESEND_API_KEY"},
@@ -189,6 +191,8 @@ static void strings_load(struct lu_config *cfg, config_lookup_fn lookup)
     cfg->stripe_webhook_secret = get(lookup, "STRIPE_WEBHOOK_SECRET");
     cfg->twilio_auth_token = get(lookup, "TWILIO_AUTH_TOKEN");
     cfg->twilio_account_sid = get(lookup, "TWILIO_ACCOUNT_SID");
+    cfg->twilio_from_number = get(lookup, "TWILIO_FROM_NUMBER");
+    cfg->twilio_whatsapp_from = get(lookup, "TWILIO_WHATSAPP_FROM");
     cfg->postmark_user = get(lookup, "LUCIA_POSTMARK_USER");
     cfg->postmark_password = get(lookup, "LUCIA_POSTMARK_PASSWORD");
     cfg->resend_api_key = get(lookup, "RESEND_API_KEY");
@@ -207,11 +211,13 @@ static bool urls_load(struct lu_config *cfg, config_lookup_fn lookup, char *err,
     static const char *const redis[] = {"redis://", "rediss://", "unix://", NULL};
     static const char *const http[] = {"https://", "http://", NULL};
     cfg->resend_api_url = "https://api.resend.com";
+    cfg->twilio_api_url = "https://api.twilio.com";
     const char *pub = NULL;
     if (!url_var(lookup, "DATABASE_URL", pg, &cfg->database_url, err, cap) ||
         !url_var(lookup, "REDIS_URL", redis, &cfg->redis_url, err, cap) ||
         !url_var(lookup, "LUCIA_JWKS_URL", http, &cfg->jwks_url, err, cap) ||
         !url_var(lookup, "RESEND_API_URL", http, &cfg->resend_api_url, err, cap) ||
+        !url_var(lookup, "TWILIO_API_URL", http, &cfg->twilio_api_url, err, cap) ||
         !url_var(lookup, "OPENAI_BASE_URL", http, &cfg->openai_base_url, err, cap) ||
         !url_var(lookup, "LUCIA_PUBLIC_URL", http, &pub, err, cap)) {
         return false;
@@ -242,6 +248,8 @@ enum lu_rc config_load(struct lu_config *cfg, config_lookup_fn lookup, char *err
     cfg->db_pool = 8;
     cfg->session_ttl_s = 1800;
     cfg->stripe_tolerance_s = 300;
+    cfg->outbox_backoff_ms = OUTBOX_BACKOFF_MS_DEFAULT;
+    cfg->outbox_timeout_ms = OUTBOX_TIMEOUT_MS_DEFAULT;
     cfg->auto_migrate = true;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
@@ -264,6 +272,10 @@ enum lu_rc config_load(struct lu_config *cfg, config_lookup_fn lookup, char *err
         !int_var(lookup, "LUCIA_STRIPE_TOLERANCE_SECONDS", 1, 86400, &cfg->stripe_tolerance_s,
                  err, cap) ||
         !int_var(lookup, "LUCIA_THREADS", 1, 64, &cfg->threads, err, cap) ||
+        !int_var(lookup, "LUCIA_OUTBOX_BACKOFF_MS", 1, OUTBOX_BACKOFF_MAX_MS,
+                 &cfg->outbox_backoff_ms, err, cap) ||
+        !int_var(lookup, "LUCIA_OUTBOX_TIMEOUT_MS", OUTBOX_TIMEOUT_MS_MIN, OUTBOX_TIMEOUT_MS_MAX,
+                 &cfg->outbox_timeout_ms, err, cap) ||
         !bool_var(lookup, "LUCIA_AUTO_MIGRATE", &cfg->auto_migrate, err, cap) ||
         !bool_var(lookup, "LUCIA_METRICS_PUBLIC", &cfg->metrics_public, err, cap)) {
         return LU_INVALID;

@@ -42,6 +42,14 @@ struct lu_config {
     const char *resend_api_key;
     const char *resend_api_url;
     const char *email_from;
+    /* Outbound (SPEC §7, src/outbox/): Twilio's REST base URL, the senders
+     * of SMS and WhatsApp replies, the first retry delay and the longest a
+     * provider call may take. */
+    const char *twilio_api_url;
+    const char *twilio_from_number;
+    const char *twilio_whatsapp_from;
+    int outbox_backoff_ms;
+    int outbox_timeout_ms;
     const char *openai_api_key;
     const char *openai_base_url;
     const char *model_focus;

@@ -92,6 +92,38 @@ void metrics_request_observe(const char *route, const char *method, int status,
     pthread_mutex_unlock(&lock);
 }
 
+/* Webhook results: sources × outcomes, a handful each. */
+#define WEBHOOK_SERIES_MAX 64
+
+struct webhook_counter {
+    const char *source;
+    const char *outcome;
+    unsigned long long count;
+};
+
+static struct webhook_counter webhooks[WEBHOOK_SERIES_MAX];
+static size_t nwebhooks;
+
+void metrics_webhook_observe(const char *source, const char *outcome)
+{
+    pthread_mutex_lock(&lock);
+    struct webhook_counter *c = NULL;
+    for (size_t i = 0; i < nwebhooks && c == NULL; i++) {
+        if (strcmp(webhooks[i].source, source) == 0 &&
+            strcmp(webhooks[i].outcome, outcome) == 0) {
+            c = &webhooks[i];
+        }
+    }
+    if (c == NULL && nwebhooks < WEBHOOK_SERIES_MAX) {
+        c = &webhooks[nwebhooks++];
+        *c = (struct webhook_counter){.source = source, .outcome = outcome};
+    }
+    if (c != NULL) {
+        c->count++;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
 struct text {
     char *data;
     size_t len;
@@ -154,6 +186,16 @@ static void render_requests(struct text *t)
     }
 }
 
+static void render_webhooks(struct text *t)
+{
+    put(t, "# HELP lucia_webhook_results_total Provider webhooks by source and outcome.\n"
+           "# TYPE lucia_webhook_results_total counter\n");
+    for (size_t i = 0; i < nwebhooks; i++) {
+        put(t, "lucia_webhook_results_total{source=\"%s\",outcome=\"%s\"} %llu\n",
+            webhooks[i].source, webhooks[i].outcome, webhooks[i].count);
+    }
+}
+
 static void render_db(struct text *t)
 {
     struct db_timing dt;
@@ -179,6 +221,7 @@ char *metrics_render(size_t *len)
     }
     pthread_mutex_lock(&lock);
     render_requests(&t);
+    render_webhooks(&t);
     pthread_mutex_unlock(&lock);
     render_db(&t);
     if (t.failed) {

@@ -15,6 +15,11 @@
 void metrics_request_observe(const char *route, const char *method, int status,
                              double duration_ms);
 
+/* Counts one provider webhook's result: lucia_webhook_results_total
+ * {source,outcome}. source and outcome must be static strings ("twilio",
+ * "postmark", "stripe"; "stored", "duplicate", "bad_signature", …). */
+void metrics_webhook_observe(const char *source, const char *outcome);
+
 /* The exposition text; owned: free. NULL on OOM. */
 char *metrics_render(size_t *len);
 

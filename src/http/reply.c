@@ -9,6 +9,7 @@
 
 #include "core/assert.h"
 #include "core/log.h"
+#include "http/json_out.h"
 #include "http/request.h"
 #include "http/validate.h"
 
@@ -61,7 +62,9 @@ void reply_raw(struct lu_req *req, int status, const char *content_type, const c
 void reply_json(struct lu_req *req, int status, json_t *body)
 {
     LU_ASSERT(!reply_done(req));
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    /* json_dumps(JSON_COMPACT)'s bytes, in a fraction of its time. */
+    size_t len = 0;
+    char *text = body ? json_out_dump(body, &len) : NULL;
     json_decref(body);
     if (text == NULL) {
         req->status = 503;
@@ -70,8 +73,8 @@ void reply_json(struct lu_req *req, int status, json_t *body)
     }
     req->status = status;
     req->content_type = "application/json";
-    req->reply_body = text; /* jansson allocates with malloc by default */
-    req->reply_len = strlen(text);
+    req->reply_body = text; /* malloc'd by json_out_dump */
+    req->reply_len = len;
 }
 
 void reply_error(struct lu_req *req, int status, const char *code, const char *message,

@@ -31,6 +31,8 @@ struct lu_req {
     void *connection; /* struct MHD_Connection *, for header and query lookups */
     const char *method;
     const char *path;
+    const char *target; /* the request-target exactly as received: path still
+                           percent-encoded, "?query" attached; NULL if unknown */
     char request_id[REQUEST_ID_BYTES_MAX + 1];
     struct route_match match;
     struct principal principal;
@@ -57,6 +59,11 @@ struct lu_req {
 const char *req_header(const struct lu_req *req, const char *name);
 const char *req_query(const struct lu_req *req, const char *name);
 const char *req_param(const struct lu_req *req, const char *name);
+
+/* The client's address (the TCP peer, "127.0.0.1" or an IPv6 text) into
+ * out; false (out "") when unknown. X-Forwarded-For is not trusted.
+ * Defined in peer.c. */
+bool req_client_address(const struct lu_req *req, char *out, size_t cap);
 
 /* Parses the body as a JSON object. On failure replies 400 invalid_json and
  * returns false; on success *out is owned by the caller (json_decref). */

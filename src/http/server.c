@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,6 +51,8 @@ struct exchange {
     bool headers_too_large;
     enum route_result route_result;
     char *buf;
+    char *target; /* the request-target as received (on_uri); owned */
+    bool begun;   /* exchange_new ran: counted in inflight */
 };
 
 static const char *route_label(const struct exchange *x)
@@ -140,7 +143,15 @@ static enum MHD_Result send_reply(struct MHD_Connection *connection, struct exch
     }
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    /* Records are never cached; a handler that knows better (the admin's
+     * static files, http/static.c) sets its own Cache-Control. */
+    bool cache_set = false;
+    for (size_t i = 0; i < req->nheaders; i++) {
+        cache_set = cache_set || strcasecmp(req->headers[i].name, "Cache-Control") == 0;
+    }
+    if (!cache_set) {
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+    }
     for (size_t i = 0; i < req->nheaders; i++) {
         MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
     }
@@ -214,13 +225,35 @@ static void dispatch(struct exchange *x)
     req->match.route->handler(req);
 }
 
-static struct exchange *exchange_new(struct http_server *s, struct MHD_Connection *connection,
-                                     const char *url, const char *method)
+/*
+ * libmicrohttpd shows the request-target exactly as received — path still
+ * percent-encoded, query attached — only to this callback, before it
+ * decodes the path and splits the query; what it returns becomes the
+ * exchange. Provider webhooks need those exact bytes: Twilio signs the URL
+ * as it requested it (api/webhooks.c). NULL (out of memory) is fine:
+ * exchange_new makes the exchange then, without a target.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
 {
     struct exchange *x = calloc(1, sizeof *x);
+    if (x != NULL) {
+        x->target = strdup(uri);
+    }
+    return x;
+}
+
+static struct exchange *exchange_new(struct http_server *s, struct exchange *x,
+                                     struct MHD_Connection *connection, const char *url,
+                                     const char *method)
+{
+    if (x == NULL) {
+        x = calloc(1, sizeof *x);
+    }
     if (x == NULL) {
         return NULL;
     }
+    x->begun = true;
+    x->req.target = x->target;
     x->started_ms = clock_mono_ms();
     x->req.app = s->app;
     x->req.connection = connection;
@@ -248,8 +281,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
 {
     struct http_server *s = cls;
     struct exchange *x = *con_cls;
-    if (x == NULL) {
-        x = exchange_new(s, connection, url, method);
+    if (x == NULL || !x->begun) {
+        x = exchange_new(s, x, connection, url, method);
         if (x == NULL) {
             return MHD_NO;
         }
@@ -306,9 +339,13 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     principal_clear(&x->req.principal);
     free(x->req.reply_body);
     free(x->buf);
+    free(x->target);
+    bool begun = x->begun; /* an exchange on_uri made for a request that never ran */
     free(x);
     *con_cls = NULL;
-    atomic_fetch_sub(&s->inflight, 1);
+    if (begun) {
+        atomic_fetch_sub(&s->inflight, 1);
+    }
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -386,7 +423,7 @@ enum lu_rc http_server_start(struct lu_app *app, const struct route *routes, siz
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY_BYTES,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS_MAX, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+        on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
     if (s->daemon == NULL) {
         snprintf(err, cap, "cannot listen on %s:%d (in use, or not allowed)",
                  app->cfg.listen_addr, app->cfg.port);

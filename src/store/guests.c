@@ -13,7 +13,7 @@
 static const struct column guest_columns[] = {
     {"id", COL_TEXT},    {"property_id", COL_TEXT}, {"name", COL_TEXT},
     {"email", COL_TEXT}, {"phone", COL_TEXT},       {"version", COL_INT},
-    {"created_at", COL_TEXT}, {"updated_at", COL_TEXT},
+    {"created_at", COL_TEXT}, {"updated_at", COL_TEXT}, {"email_verified_at", COL_TEXT},
 };
 
 const struct table_def guest_table = {
@@ -22,8 +22,8 @@ const struct table_def guest_table = {
     .entity_type = "guest",
     .cols = guest_columns,
     .ncols = sizeof guest_columns / sizeof guest_columns[0],
-    .select_sql = "SELECT id, property_id, name, email, phone, version, created_at, updated_at "
-                  "FROM guests",
+    .select_sql = "SELECT id, property_id, name, email, phone, version, created_at, updated_at, "
+                  "email_verified_at FROM guests",
 };
 
 /* A copy of fields with the email lower-cased. Owned. */
@@ -104,7 +104,19 @@ enum lu_rc store_guest_update(struct db_conn *conn, const char *actor, const str
     if (values == NULL) {
         return LU_NOMEM;
     }
-    enum lu_rc rc = record_update(conn, actor, &guest_table, scope, id, values, expected, out);
+    /* A verified address stays verified only while it is the address
+     * (store/verify.c): a new email clears email_verified_at. */
+    const json_t *email = json_object_get(values, "email");
+    json_t *current = NULL;
+    enum lu_rc rc = email ? record_visible(conn, &guest_table, scope, id, &current) : LU_OK;
+    if (rc == LU_OK && current != NULL &&
+        !json_equal(email, json_object_get(current, "email"))) {
+        json_object_set_new(values, "email_verified_at", json_null());
+    }
+    json_decref(current);
+    if (rc == LU_OK) {
+        rc = record_update(conn, actor, &guest_table, scope, id, values, expected, out);
+    }
     json_decref(values);
     return rc;
 }

@@ -166,4 +166,103 @@ enum lu_rc store_today(struct db_conn *conn, const struct scope *scope,
  * balance goes through here; the Stripe ledger replaces its body. */
 enum lu_rc store_booking_balance(struct db_conn *conn, const json_t *booking, json_t **out);
 
+/* --- payments (payments.c, payments_apply.c): the Stripe ledger, §6 ---- */
+
+struct ledger_event; /* ledger/ledger.h */
+
+/* Stores ev (its raw body, borrowed, exactly as received) once in
+ * stripe_financial_events and folds it into stripe_financial_records with
+ * their audit events, inside the caller's write transaction. A known event
+ * id writes nothing. *out (owned): {"received":true,"id","type",
+ * "duplicate","records":[{"id","object","status","booking_id",
+ * "booking_known"}]}. LU_TOO_LARGE when its payments exceed the apply
+ * limits; database codes otherwise. */
+enum lu_rc store_stripe_event_apply(struct db_conn *conn, const struct ledger_event *ev,
+                                    const char *raw, json_t **out);
+
+/* A visible booking's payment truth at now_s, owned: {"booking_id",
+ * "property_id","currency","total_cents","received_cents","paid_cents",
+ * "refunded_cents","open_cents","status","records":[…],"risks":[…]}.
+ * LU_NOT_FOUND when absent or out of scope. */
+enum lu_rc store_booking_payments(struct db_conn *conn, const struct scope *scope,
+                                  const char *booking_id, int64_t now_s, json_t **out);
+
+/* Every current risk of the bookings in scope (or of property_id alone,
+ * which the caller has found visible), most severe first, owned array of
+ * {booking_id, guest_name, reason, amount_cents, currency, since, detail}.
+ * *truncated when more bookings than the store judges per call. */
+enum lu_rc store_payment_risks(struct db_conn *conn, const struct scope *scope,
+                               const char *property_id, int64_t now_s, json_t **out,
+                               bool *truncated);
+
+/* Records no known booking claims (no booking_id, or one Lucia does not
+ * have), by id after `after`, owned {"data","has_more","next"}. For
+ * principals that see every property. */
+enum lu_rc store_payments_unlinked(struct db_conn *conn, int limit, const char *after,
+                                   json_t **out);
+
+/* --- operator focus (focus.c): the day's facts and the transcripts ----- */
+
+/* The properties in scope, or property_id alone (NULL: all in scope), as
+ * [{"id","name","time_zone"}] ordered by id, owned. */
+enum lu_rc store_focus_properties(struct db_conn *conn, const struct scope *scope,
+                                  const char *property_id, json_t **out);
+
+/* Open items (requested, confirmed, in_progress) in scope that are due
+ * before due_before (RFC 3339 UTC), plus every concierge item still
+ * `requested` whatever its due time; each item record with "guest_name"
+ * (or null). Owned array, at most FOCUS_FACT_ROWS_MAX; *truncated when
+ * there were more. */
+enum lu_rc store_focus_items(struct db_conn *conn, const struct scope *scope,
+                             const char *property_id, const char *due_before, json_t **out,
+                             bool *truncated);
+
+/* Bookings in scope, not cancelled, that check in or check out between
+ * date_from and date_to (YYYY-MM-DD, inclusive); each booking record with
+ * "guest_name". Owned array, capped and flagged as store_focus_items. */
+enum lu_rc store_focus_stays(struct db_conn *conn, const struct scope *scope,
+                             const char *property_id, const char *date_from, const char *date_to,
+                             json_t **out, bool *truncated);
+
+/* The visible records among ids (borrowed, n of them; duplicates fine) of
+ * items (bookings false) or bookings, owned: an object from id to record.
+ * Ids that do not exist or are out of scope are simply absent. One query
+ * per FOCUS_LOOKUP_CHUNK ids. */
+enum lu_rc store_focus_lookup(struct db_conn *conn, const struct scope *scope, bool bookings,
+                              const char *const *ids, size_t n, json_t **out);
+
+/* The owner (user sub) of a focus session into owner (cap bytes):
+ * LU_NOT_FOUND when no turn of it was ever recorded. */
+enum lu_rc store_focus_session_owner(struct db_conn *conn, const char *session_id, char *owner,
+                                     size_t cap);
+
+/* One recorded turn, all borrowed. */
+struct focus_turn_row {
+    const char *session_id;
+    const char *user_sub;
+    const char *message;
+    const char *route;
+    const char *reply;
+    const char *cited_ids; /* a JSON array as text */
+    const char *model;
+};
+
+/* Appends a turn inside the caller's write transaction, creating the
+ * session row on its first turn; *turn_no is the turn's number (from 1).
+ * LU_NOT_FOUND when the session belongs to another user; LU_TOO_LARGE past
+ * FOCUS_SESSION_TURNS_MAX turns. */
+enum lu_rc store_focus_turn_append(struct db_conn *conn, const struct focus_turn_row *row,
+                                   int64_t *turn_no);
+
+/* The user's sessions, oldest first, keyset-paginated by id:
+ * {"id","turns","last_route","created_at","updated_at"}. */
+enum lu_rc store_focus_session_list(struct db_conn *conn, const char *user_sub, int limit,
+                                    const char *after, struct page *out);
+
+/* One of the user's sessions with every turn, owned: the list's fields and
+ * "transcript":[{"turn","message","route","reply","cited_ids","model","at"}].
+ * LU_NOT_FOUND for an unknown id or another user's session. */
+enum lu_rc store_focus_session_get(struct db_conn *conn, const char *user_sub,
+                                   const char *session_id, json_t **out);
+
 #endif

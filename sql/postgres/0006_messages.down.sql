@@ -1,0 +1,2 @@
+DROP POLICY messages_by_claim ON messages;
+DROP TABLE messages;

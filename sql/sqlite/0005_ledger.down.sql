@@ -1,0 +1,2 @@
+DROP TABLE stripe_financial_records;
+DROP TABLE stripe_financial_events;
