@@ -18,6 +18,8 @@ packages=(
   # Stripe's own SDK, to check that tests/e2e/test_stripe.py signs webhooks
   # exactly as Stripe's libraries verify them (the test skips without it).
   python3-stripe
+  # libFuzzer drivers (tests/fuzz/, `make fuzz`): clang and its runtime.
+  clang libclang-rt-14-dev
   # The admin's browser tests (tests/browser/): Debian's Chromium, driven by
   # playwright-core from npm (package.json pins it; it never downloads a
   # browser of its own).

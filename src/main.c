@@ -25,6 +25,11 @@
 #include "http/server.h"
 #include "http/stream.h"
 #include "kv/kv.h"
+#include "ops/access.h"
+#include "ops/crash.h"
+#include "ops/sentry.h"
+#include "ops/backup.h"
+#include "ops/cli.h"
 #include "outbox/outbox.h"
 #include "store/audit_verify.h"
 #include "store/ledger_reconcile.h"
@@ -54,6 +59,7 @@ static const char usage_text[] =
     "                         send the focus validation prompts to a running engine in\n"
     "                         one session and print the must-pass table (check, result,\n"
     "                         notes); exit 1 when a row fails\n"
+    OPS_CLI_USAGE
     "  --help                 show this help\n"
     "  --version              show the version\n"
     "\n"
@@ -108,6 +114,21 @@ static int run_serve(struct lu_app *app)
         fprintf(stderr, "lucia: configuration error: %s\n", err);
         return 1;
     }
+    /* SQLite: a shared lock beside the file tells `lucia restore` a server
+     * uses it (ops/backup.h); held until exit. */
+    if (app->cfg.database_url == NULL &&
+        backup_serve_lock(app->cfg.db_path, err, sizeof err) != LU_OK) {
+        fprintf(stderr, "lucia: %s\n", err);
+        auth_free(app->auth);
+        return 1;
+    }
+    /* Optional scheduled backups (LUCIA_BACKUP_DIR); the first one comes
+     * LUCIA_BACKUP_EVERY seconds from now. */
+    if (backup_schedule_start(&app->cfg, err, sizeof err) != LU_OK) {
+        fprintf(stderr, "lucia: configuration error: %s\n", err);
+        auth_free(app->auth);
+        return 1;
+    }
     if (app->cfg.auto_migrate) {
         int applied = 0;
         if (migrate_up(app->db, &applied, err, sizeof err) != LU_OK) {
@@ -157,9 +178,25 @@ static int run_serve(struct lu_app *app)
         auth_free(app->auth);
         return 1;
     }
+    /* The front door, error reporting and crash reports (SPEC §9): before
+     * the server, so no request passes unchecked or unreported. */
+    if (access_start(&app->cfg, err, sizeof err) != LU_OK ||
+        sentry_start(&app->cfg, err, sizeof err) != LU_OK ||
+        crash_start(&app->cfg, err, sizeof err) != LU_OK) {
+        fprintf(stderr, "lucia: configuration error: %s\n", err);
+        sentry_stop();
+        access_stop();
+        outbox_stop();
+        stream_stop();
+        kv_free(app->kv);
+        auth_free(app->auth);
+        return 1;
+    }
     struct http_server *server = NULL;
     if (http_server_start(app, api_routes, api_routes_count, &server, err, sizeof err) != LU_OK) {
         fprintf(stderr, "lucia: %s\n", err);
+        sentry_stop();
+        access_stop();
         outbox_stop();
         stream_stop();
         kv_free(app->kv);
@@ -182,8 +219,11 @@ static int run_serve(struct lu_app *app)
                 HTTP_DRAIN_TIMEOUT_MS);
     }
     http_server_stop(server);
+    sentry_stop(); /* sends what is queued, bounded by its timeouts */
+    access_stop();
     outbox_stop(); /* waits for that row's result to be recorded */
     stream_stop();
+    backup_schedule_stop(); /* after the backup in progress, if any */
     kv_free(app->kv);
     auth_free(app->auth);
     log_msg(LOG_INFO, NULL, "stopped cleanly");
@@ -360,7 +400,8 @@ int main(int argc, char **argv)
         return run_eval(argc, argv);
     }
     bool ask = strcmp(cmd, "ask") == 0;
-    if (!serve && !migrate && !audit && !demo && !ledger && !ask) {
+    bool ops = ops_cli_is(cmd);
+    if (!serve && !migrate && !audit && !demo && !ledger && !ask && !ops) {
         return usage_error(cmd[0] == '-' ? "unknown option: %s" : "unknown command: %s", cmd);
     }
     if (serve && argc > 2) {
@@ -370,6 +411,13 @@ int main(int argc, char **argv)
     static struct lu_app app;
     if (load_config(&app.cfg) != 0) {
         return 1;
+    }
+    if (ops) {
+        /* status, backup, restore (ops/cli.c) open the database themselves. */
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        int code = ops_cli_run(&app, argc, argv);
+        curl_global_cleanup();
+        return code;
     }
     if ((audit || ledger) && app.cfg.database_url == NULL && access(app.cfg.db_path, F_OK) != 0) {
         /* A read-only check must not create the file it was asked to check. */

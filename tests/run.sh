@@ -120,6 +120,41 @@ for backend in $backends; do
   esac
 done
 
+# --- fuzz drivers over their seed corpora (tests/fuzz/) --------------------
+# The short form of `make fuzz`: each libFuzzer driver replays its committed
+# corpus (plus FUZZ_RUNS new inputs, 0 by default), one pass or failure per
+# driver. Skipped with PATTERNs (a targeted run) or LUCIA_TEST_FUZZ=0.
+run_fuzz() {
+  local fp=0 ff=0 b t out
+  if ! command -v clang >/dev/null; then
+    echo "run.sh: clang is missing; run scripts/deps.sh" >&2
+    failed=$((failed + 1)); failures+=("fuzz-setup"); summaries+=("fuzz: not run (no clang)")
+    return
+  fi
+  if ! make --no-print-directory -s -j"$(nproc 2>/dev/null || echo 2)" fuzz-build >/dev/null; then
+    failed=$((failed + 1)); failures+=("fuzz-build"); summaries+=("fuzz: build failed")
+    return
+  fi
+  for b in build/fuzz/fuzz_*; do
+    [ -x "$b" ] || continue
+    t=${b#build/fuzz/fuzz_}
+    out=$(timeout 120 "$b" -runs="${FUZZ_RUNS:-0}" -timeout=10 -rss_limit_mb=2048 \
+          -artifact_prefix="${TMPDIR:-/tmp}/lucia-fuzz-$t-" "tests/fuzz/corpus/$t" 2>&1)
+    if [ $? -eq 0 ]; then
+      fp=$((fp + 1))
+    else
+      ff=$((ff + 1)); failures+=("fuzz-$t")
+      echo "$out" | tail -n 30
+    fi
+  done
+  passed=$((passed + fp)); failed=$((failed + ff))
+  summaries+=("fuzz (corpus replay): $fp passed, $ff failed")
+}
+if [ $# -eq 0 ] && [ "${LUCIA_TEST_FUZZ:-1}" != 0 ]; then
+  echo "== fuzz drivers over their seed corpora (tests/fuzz/)"
+  run_fuzz
+fi
+
 # --- the operator admin in headless Chromium (tests/browser/) --------------
 # Debian's chromium driven by playwright-core, against the real binary on
 # SQLite with the demo data. Once, not per backend: it checks the page; the

@@ -16,7 +16,7 @@ export default function mount(container, { live }) {
   const tab = section('This browser tab', { id: 'tab' });
   const refresh = h('button', { type: 'button', class: 'button secondary small' }, 'Check again');
   refresh.addEventListener('click', load);
-  replace(container, pageHeader('Status', 'What is up, what is connected, and what is only configured.', refresh), h('div', { class: 'grid-2' }, h('div', { class: 'column' }, engine, tab), h('div', { class: 'column' }, integrations)));
+  replace(container, pageHeader('Status', 'What is up, what is connected, and what is only configured.', refresh), h('div', { class: 'grid-2' }, h('div', { class: 'column' }, integrations), h('div', { class: 'column' }, engine, tab)));
 
   async function load() {
     const [health, ready] = await Promise.all([call('GET', '/health').catch((e) => e), call('GET', '/ready').catch((e) => e)]);
@@ -95,6 +95,7 @@ function integrationTable(body) {
   return h(
     'div',
     { class: 'table-wrap' },
+    body.env ? h('p', { class: 'hint' }, `Environment: ${body.env}${body.checked_at ? ` · checked ${relative(body.checked_at)}` : ''}`) : null,
     h(
       'table',
       null,
@@ -108,7 +109,14 @@ function integrationTable(body) {
             null,
             h('td', null, label(name)),
             h('td', null, badge(v.state || v.status || 'unknown')),
-            h('td', null, v.why || v.reason || v.detail || v.message || '', v.last_checked_at || v.tested_at ? h('div', { class: 'row-meta' }, `checked ${relative(v.last_checked_at || v.tested_at)}`) : null),
+            h(
+              'td',
+              null,
+              v.why || v.reason || '',
+              v.detail ? h('div', { class: 'row-meta' }, v.detail) : null,
+              v.proved_at ? h('div', { class: 'row-meta' }, `Last proved ${relative(v.proved_at)}`) : null,
+              v.failed_at ? h('div', { class: 'row-meta overdue' }, `Last failed ${relative(v.failed_at)}`) : null,
+            ),
           ),
         ),
       ),

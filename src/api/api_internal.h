@@ -124,6 +124,7 @@ void api_history(struct lu_req *req, record_getter get);
 void api_health(struct lu_req *req);
 void api_ready(struct lu_req *req);
 void api_metrics(struct lu_req *req);
+void api_admin_status(struct lu_req *req); /* api/status.c */
 void api_properties_list(struct lu_req *req);
 void api_properties_create(struct lu_req *req);
 void api_property_get(struct lu_req *req);

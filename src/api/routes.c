@@ -11,6 +11,8 @@ const struct route api_routes[] = {
     {M_GET, "/health", api_health, AUTH_PUBLIC, 0, NULL},
     {M_GET, "/ready", api_ready, AUTH_PUBLIC, 0, NULL},
     {M_GET, "/metrics", api_metrics, AUTH_HANDLER, 0, NULL},
+    /* The honest integration report (api/status.c, ops/status.h). */
+    {M_GET, "/admin/status", api_admin_status, AUTH_OWNER, 0, NULL},
 
     /* The operator admin's embedded static files, public (http/static.c):
      * the page at / and its assets under /static/, so no file name can

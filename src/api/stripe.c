@@ -29,10 +29,15 @@
 #include "http/metrics.h"
 #include "ledger/ledger.h"
 #include "ledger/stripe_sig.h"
+#include "ops/status.h"
 
 static void count(const char *outcome)
 {
     metrics_webhook_observe("stripe", outcome);
+    /* Only a delivery whose signature verified proves the integration. */
+    if (strcmp(outcome, "accepted") == 0 || strcmp(outcome, "duplicate") == 0) {
+        ops_status_prove("stripe", true, "last verified webhook: stripe event stored");
+    }
 }
 
 /* The outcome label of an answered write. */

@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "http/metrics.h"
 #include "intake/intake.h"
+#include "ops/status.h"
 
 /* Twilio's empty TwiML answer: nothing to send back to the guest. */
 static const char TWIML_EMPTY[] = "<Response></Response>";
@@ -30,6 +31,12 @@ static const char TWIML_EMPTY[] = "<Response></Response>";
 static void observe(const char *source, const char *outcome)
 {
     metrics_webhook_observe(source, outcome);
+    /* These outcomes come only after the provider's signature or
+     * credentials verified: a live proof for /admin/status. */
+    if (strcmp(outcome, "stored") == 0 || strcmp(outcome, "duplicate") == 0 ||
+        strcmp(outcome, "status_ignored") == 0) {
+        ops_status_prove(source, true, "last verified webhook stored");
+    }
 }
 
 /* 503 for a write that could not be made; a concurrent twin's conflict is

@@ -145,11 +145,35 @@ static const struct requirement production_requirements[] = {
     {"LUCIA_MODEL_FOCUS_OPS_REPLY", "OPENAI_API_KEY"},
 };
 
+/* SPEC §9 production posture: a service key or HS256 secret shorter than
+ * 32 bytes (256 bits, HS256's own output size) is guessable or typed by
+ * hand; 32 random bytes are not. */
+#define CONFIG_SECRET_BYTES_MIN 32
+
 static bool check_production(const struct lu_config *cfg, config_lookup_fn lookup, char *err,
                              size_t cap)
 {
     if (cfg->service_key == NULL) {
         snprintf(err, cap, "LUCIA_SERVICE_KEY is required when LUCIA_ENV=production");
+        return false;
+    }
+    if (strlen(cfg->service_key) < CONFIG_SECRET_BYTES_MIN) {
+        snprintf(err, cap, "LUCIA_SERVICE_KEY must be at least %d bytes when LUCIA_ENV=production",
+                 CONFIG_SECRET_BYTES_MIN);
+        return false;
+    }
+    if (cfg->jwt_secret != NULL && strlen(cfg->jwt_secret) < CONFIG_SECRET_BYTES_MIN) {
+        snprintf(err, cap, "LUCIA_JWT_SECRET (HS256) must be at least %d bytes when "
+                           "LUCIA_ENV=production", CONFIG_SECRET_BYTES_MIN);
+        return false;
+    }
+    bool metrics_allowed = false;
+    if (!bool_var(lookup, "LUCIA_METRICS_PUBLIC_IN_PRODUCTION", &metrics_allowed, err, cap)) {
+        return false;
+    }
+    if (cfg->metrics_public && !metrics_allowed) {
+        snprintf(err, cap, "LUCIA_METRICS_PUBLIC=1 exposes /metrics without a key; in production "
+                           "set LUCIA_METRICS_PUBLIC_IN_PRODUCTION=1 as well to allow it");
         return false;
     }
     if (cfg->jwt_issuer != NULL && cfg->jwt_secret == NULL && cfg->jwks_file == NULL &&
@@ -203,6 +227,11 @@ static void strings_load(struct lu_config *cfg, config_lookup_fn lookup)
     }
     cfg->model_focus = get(lookup, "LUCIA_MODEL_FOCUS_OPS_REPLY");
     cfg->log_level = (v = get(lookup, "LUCIA_LOG_LEVEL")) ? v : "info";
+    cfg->access_aud = get(lookup, "LUCIA_ACCESS_AUD");
+    cfg->access_jwks_file = get(lookup, "LUCIA_ACCESS_JWKS_FILE");
+    cfg->access_issuer = get(lookup, "LUCIA_ACCESS_ISSUER");
+    cfg->allowed_emails = get(lookup, "LUCIA_ALLOWED_EMAILS");
+    cfg->crash_dir = get(lookup, "LUCIA_CRASH_DIR");
 }
 
 static bool urls_load(struct lu_config *cfg, config_lookup_fn lookup, char *err, size_t cap)
@@ -216,6 +245,8 @@ static bool urls_load(struct lu_config *cfg, config_lookup_fn lookup, char *err,
     if (!url_var(lookup, "DATABASE_URL", pg, &cfg->database_url, err, cap) ||
         !url_var(lookup, "REDIS_URL", redis, &cfg->redis_url, err, cap) ||
         !url_var(lookup, "LUCIA_JWKS_URL", http, &cfg->jwks_url, err, cap) ||
+        !url_var(lookup, "LUCIA_ACCESS_JWKS_URL", http, &cfg->access_jwks_url, err, cap) ||
+        !url_var(lookup, "SENTRY_DSN", http, &cfg->sentry_dsn, err, cap) ||
         !url_var(lookup, "RESEND_API_URL", http, &cfg->resend_api_url, err, cap) ||
         !url_var(lookup, "TWILIO_API_URL", http, &cfg->twilio_api_url, err, cap) ||
         !url_var(lookup, "OPENAI_BASE_URL", http, &cfg->openai_base_url, err, cap) ||
@@ -277,7 +308,8 @@ enum lu_rc config_load(struct lu_config *cfg, config_lookup_fn lookup, char *err
         !int_var(lookup, "LUCIA_OUTBOX_TIMEOUT_MS", OUTBOX_TIMEOUT_MS_MIN, OUTBOX_TIMEOUT_MS_MAX,
                  &cfg->outbox_timeout_ms, err, cap) ||
         !bool_var(lookup, "LUCIA_AUTO_MIGRATE", &cfg->auto_migrate, err, cap) ||
-        !bool_var(lookup, "LUCIA_METRICS_PUBLIC", &cfg->metrics_public, err, cap)) {
+        !bool_var(lookup, "LUCIA_METRICS_PUBLIC", &cfg->metrics_public, err, cap) ||
+        !bool_var(lookup, "LUCIA_TEST_CRASH_ROUTE", &cfg->test_crash_route, err, cap)) {
         return LU_INVALID;
     }
     strings_load(cfg, lookup);
@@ -286,6 +318,22 @@ enum lu_rc config_load(struct lu_config *cfg, config_lookup_fn lookup, char *err
     }
     if (!clock_zone_valid(cfg->operator_time_zone)) {
         snprintf(err, cap, "OPERATOR_TIME_ZONE must be an IANA time zone such as Europe/Rome");
+        return LU_INVALID;
+    }
+    /* The deliberate-crash route exists for tests only: never outside
+     * development, whatever else is set. */
+    if (cfg->test_crash_route && cfg->env != ENV_DEVELOPMENT) {
+        snprintf(err, cap, "LUCIA_TEST_CRASH_ROUTE is only allowed when LUCIA_ENV=development");
+        return LU_INVALID;
+    }
+    /* A half-configured front door would either lock everyone out or
+     * (worse) look on while letting everyone in: refuse it everywhere. */
+    bool access_keys = cfg->access_jwks_file != NULL || cfg->access_jwks_url != NULL;
+    if ((cfg->access_aud != NULL) != access_keys ||
+        (cfg->env == ENV_PRODUCTION && (cfg->access_issuer || cfg->allowed_emails) &&
+         cfg->access_aud == NULL)) {
+        snprintf(err, cap, "LUCIA_ACCESS_AUD and LUCIA_ACCESS_JWKS_FILE (or LUCIA_ACCESS_JWKS_URL) "
+                           "must be set together");
         return LU_INVALID;
     }
     /* LUCIA_JWT_SECRET and a JWKS may both be set: HS256 tokens use the

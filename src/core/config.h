@@ -57,6 +57,16 @@ struct lu_config {
     bool auto_migrate;
     bool metrics_public;
     int threads;
+    /* Private staging front door (SPEC §9, src/ops/access.c) and error
+     * reporting (src/ops/sentry.c, src/ops/crash.c). */
+    const char *access_aud;
+    const char *access_jwks_file;
+    const char *access_jwks_url;
+    const char *access_issuer;
+    const char *allowed_emails;
+    const char *sentry_dsn;
+    const char *crash_dir;
+    bool test_crash_route; /* LUCIA_TEST_CRASH_ROUTE=1; development only */
 };
 
 /* Looks a variable up; returns NULL when unset. getenv fits. */

@@ -1,7 +1,8 @@
 /*
  * demo.c — the `lucia demo` dataset (see demo.h): two properties, thirteen
- * guests, thirteen bookings from three weeks ago to four weeks ahead, and
- * concierge, maintenance and task items in every truth state.
+ * guests, thirteen bookings from three weeks ago to four weeks ahead, their
+ * Stripe payments, and concierge, maintenance and task items in every
+ * truth state.
  *
  * The story on the day it is loaded, in each property's own zone:
  *   Villa Aurora (Positano, Europe/Rome, eur): James leaves today, Amelia's
@@ -9,22 +10,31 @@
  *   19:30 tonight is still only `requested`; an urgent leak under the
  *   pool-house sink was reported 40 minutes ago; the pool is being cleaned,
  *   linen is due, welcome hampers are overdue since yesterday; last night's
- *   private chef failed. Chiara told us her bank declined her balance
- *   payment — a follow-up task, not payment truth: there is no ledger yet.
+ *   private chef failed. Chiara's card was declined for her balance
+ *   yesterday (a payment_failed risk, and the balance is overdue); Lukas's
+ *   balance falls due in three days.
  *   Casa Marea (Malibu, the operator's zone, usd): Marcus arrives today,
- *   Elena is in the house with a hot tub being fixed.
+ *   Elena is in the house with a hot tub being fixed; Oliver cancelled and
+ *   his deposit was refunded.
+ * Payments: past, in-house and arriving stays are paid in full (a 30%
+ * deposit at booking, the balance before balance_due_on); later stays have
+ * paid the deposit only; the request has paid nothing.
  * Every record goes through the store functions inside one write
- * transaction, so the audit chain and /history read as if an operator had
- * done it, and a failure leaves nothing half-written.
+ * transaction — payments as Stripe events through the webhook's own
+ * store_stripe_event_apply — so the audit chain, /history and `lucia ledger
+ * reconcile` read as if an operator and Stripe had done it, and a failure
+ * leaves nothing half-written.
  */
 #include "demo/demo.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/assert.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "ledger/ledger.h"
 #include "store/store.h"
 
 #define ACTOR "demo"
@@ -32,6 +42,9 @@
 #define BOOKINGS 13
 #define STEPS_MAX 3
 #define NONE (-1)
+/* balance_due_day meaning "no date" (a day count, so not NONE: -1 is
+ * yesterday). */
+#define NO_DATE 999
 /* due_day value meaning "relative to the moment of loading". */
 #define DUE_FROM_NOW 99
 
@@ -47,16 +60,30 @@ struct demo_guest {
     const char *phone;
 };
 
+/* What Stripe has seen of a booking's money: a 30% deposit at booking, then
+ * the balance before balance_due_on. */
+enum demo_pay {
+    PAY_NOTHING,  /* a request: nothing asked yet */
+    PAY_DEPOSIT,  /* the deposit; the balance is not due yet */
+    PAY_FULL,     /* the deposit and the balance */
+    PAY_DECLINED, /* the deposit; the card was declined for the balance */
+    PAY_REFUNDED, /* the deposit, refunded in full on cancellation */
+};
+
+/* The deposit's share of the total, in percent. */
+#define DEPOSIT_PERCENT 30
+
 struct demo_booking {
     int guest;
     int check_in_day; /* days from today in the property's zone */
     int check_out_day;
     int64_t total_cents;
     const char *currency;
-    int balance_due_day;  /* NONE: no date */
+    int balance_due_day;  /* NO_DATE: no date */
     const char *status;   /* where it ends up */
     const char *evidence; /* for confirmed */
     const char *note;     /* for cancelled */
+    enum demo_pay pay;
 };
 
 struct demo_step {
@@ -103,20 +130,29 @@ static const struct demo_guest guests[GUESTS] = {
 };
 
 static const struct demo_booking bookings[BOOKINGS] = {
-    {0, -12, -5, 420000, "eur", -40, "checked_out", "Rental agreement RA-2041 signed online", NULL},
-    {1, -4, 0, 380000, "eur", -34, "checked_in", "Rental agreement RA-2047 signed online", NULL},
-    {2, -2, 3, 510000, "eur", -32, "checked_in", "Rental agreement RA-2050 signed online", NULL},
-    {3, 0, 7, 690000, "eur", -30, "confirmed", "Rental agreement RA-2053 signed online", NULL},
-    {4, 0, 4, 290000, "eur", -1, "confirmed", "Rental agreement RA-2058 signed online", NULL},
-    {5, 10, 17, 640000, "eur", 3, "confirmed", "Rental agreement RA-2061 signed online", NULL},
-    {6, 21, 28, 720000, "eur", NONE, "requested", NULL, NULL},
-    {7, -20, -13, 315000, "usd", -50, "checked_out", "Lease CM-118 signed by DocuSign", NULL},
-    {8, 0, 3, 185000, "usd", -30, "confirmed", "Lease CM-124 signed by DocuSign", NULL},
-    {9, -3, 2, 260000, "usd", -33, "checked_in", "Lease CM-121 signed by DocuSign", NULL},
-    {10, 5, 9, 240000, "usd", -25, "confirmed", "Lease CM-127 signed by DocuSign", NULL},
-    {11, 14, 21, 410000, "usd", -16, "confirmed", "Lease CM-130 signed by DocuSign", NULL},
-    {12, 7, 12, 200000, "usd", NONE, "cancelled", "Lease CM-126 signed by DocuSign",
-     "Oliver cancelled: his work trip moved. Free cancellation under the 30-day policy."},
+    {0, -12, -5, 420000, "eur", -40, "checked_out", "Rental agreement RA-2041 signed online", NULL,
+     PAY_FULL},
+    {1, -4, 0, 380000, "eur", -34, "checked_in", "Rental agreement RA-2047 signed online", NULL,
+     PAY_FULL},
+    {2, -2, 3, 510000, "eur", -32, "checked_in", "Rental agreement RA-2050 signed online", NULL,
+     PAY_FULL},
+    {3, 0, 7, 690000, "eur", -30, "confirmed", "Rental agreement RA-2053 signed online", NULL,
+     PAY_FULL},
+    {4, 0, 4, 290000, "eur", -1, "confirmed", "Rental agreement RA-2058 signed online", NULL,
+     PAY_DECLINED},
+    {5, 10, 17, 640000, "eur", 3, "confirmed", "Rental agreement RA-2061 signed online", NULL,
+     PAY_DEPOSIT},
+    {6, 21, 28, 720000, "eur", NO_DATE, "requested", NULL, NULL, PAY_NOTHING},
+    {7, -20, -13, 315000, "usd", -50, "checked_out", "Lease CM-118 signed by DocuSign", NULL,
+     PAY_FULL},
+    {8, 0, 3, 185000, "usd", -30, "confirmed", "Lease CM-124 signed by DocuSign", NULL, PAY_FULL},
+    {9, -3, 2, 260000, "usd", -33, "checked_in", "Lease CM-121 signed by DocuSign", NULL, PAY_FULL},
+    {10, 5, 9, 240000, "usd", -25, "confirmed", "Lease CM-127 signed by DocuSign", NULL, PAY_FULL},
+    {11, 24, 31, 410000, "usd", 10, "confirmed", "Lease CM-130 signed by DocuSign", NULL,
+     PAY_DEPOSIT},
+    {12, 7, 12, 200000, "usd", NO_DATE, "cancelled", "Lease CM-126 signed by DocuSign",
+     "Oliver cancelled: his work trip moved. Free cancellation under the 30-day policy.",
+     PAY_REFUNDED},
 };
 
 static const struct demo_item items[] = {
@@ -160,9 +196,9 @@ static const struct demo_item items[] = {
        "Chef Bianchi fell ill at 17:00 and no replacement was free. James was told at 17:30 "
        "and booked a table at Il Ritrovo himself."}}},
     {0, 4, "task", "Follow up on Chiara Benedetti's declined balance payment",
-     "Chiara wrote that her bank declined the balance payment of EUR 2,900 and asked how else "
-     "to pay. Payments are not connected to Stripe yet, so Lucia shows no failed charge: check "
-     "with her and the bank before she arrives.",
+     "Stripe declined her card for the EUR 2,030 balance yesterday (card_declined); the EUR 870 "
+     "deposit is paid. Send her a new payment link or agree a bank transfer before she checks "
+     "in this afternoon.",
      "high", false, 0, 12 * 60, NULL, {{NULL, NULL, NULL}}},
     {1, 9, "maintenance", "Hot tub heater not reaching temperature",
      "Elena says the hot tub stays lukewarm, about 30 C.", "high", true, 0, 16 * 60,
@@ -215,6 +251,18 @@ static void day_date(const struct demo_ctx *c, int property, int days, char out[
     LU_ASSERT(ok);
 }
 
+/* Unix seconds of local minutes after midnight, `days` from today in the
+ * property's zone. */
+static int64_t local_time(const struct demo_ctx *c, int property, int days, int minutes)
+{
+    char date[ZONE_DATE_BYTES];
+    day_date(c, property, days, date);
+    int64_t local = 0;
+    bool ok = zone_date_local_s(date, &local);
+    LU_ASSERT(ok);
+    return zone_local_to_utc(c->zones[property], local + (int64_t)minutes * 60);
+}
+
 /* RFC 3339 UTC of an item's due time: local minutes on a day, or minutes
  * from now. */
 static void due_time(const struct demo_ctx *c, const struct demo_item *it, char out[RFC3339_BYTES])
@@ -223,13 +271,7 @@ static void due_time(const struct demo_ctx *c, const struct demo_item *it, char 
         clock_format_utc(c->now_s + (int64_t)it->due_minutes * 60, out);
         return;
     }
-    char date[ZONE_DATE_BYTES];
-    day_date(c, it->property, it->due_day, date);
-    int64_t local = 0;
-    bool ok = zone_date_local_s(date, &local);
-    LU_ASSERT(ok);
-    int64_t t = zone_local_to_utc(c->zones[it->property], local + (int64_t)it->due_minutes * 60);
-    clock_format_utc(t, out);
+    clock_format_utc(local_time(c, it->property, it->due_day, it->due_minutes), out);
 }
 
 static enum lu_rc record_id(json_t *record, char out[ID_BYTES_MAX])
@@ -338,6 +380,187 @@ static enum lu_rc booking_walk(struct demo_ctx *c, const struct demo_booking *b,
     return LU_INVALID;
 }
 
+/* --- payments: Stripe's events, as its webhook would deliver them ------- */
+
+/* The Stripe API version the demo events claim to come from. */
+#define STRIPE_API_VERSION "2024-06-20"
+/* Payments are taken at 10:00 local; a payment intent is created a minute
+ * before its charge (the guest opening the payment page). */
+#define PAY_MINUTES (10 * 60)
+#define INTENT_LEAD_S 60
+/* The deposit is taken this many days before check-in; a balance without a
+ * due date is taken this many days before check-in. */
+#define DEPOSIT_DAYS_BEFORE 60
+#define BALANCE_DAYS_BEFORE 30
+/* A balance is paid this many days before it falls due. */
+#define BALANCE_EARLY_DAYS 2
+#define DECLINE_CODE "card_declined"
+#define DECLINE_MESSAGE "Your card was declined."
+
+/* One attempt to take money for a booking: a payment intent and its
+ * charge, named pi_demo_<booking>_<purpose> and ch_demo_<booking>_<purpose>,
+ * so ids and event ids are unique per booking and so per run. */
+struct demo_attempt {
+    const char *booking_id;
+    const char *purpose; /* "deposit" or "balance" */
+    const char *currency;
+    int64_t amount;
+    int64_t at; /* Unix seconds of the charge */
+    bool declined;
+    char pi[LEDGER_ID_BYTES];
+    char ch[LEDGER_ID_BYTES];
+};
+
+/* Stores and folds one event (data.object = object, stolen) through the
+ * webhook's write, in the demo's transaction. */
+static enum lu_rc event_apply(struct demo_ctx *c, const struct demo_attempt *a, const char *type,
+                              const char *suffix, int64_t created, json_t *object, const char *name)
+{
+    char evt[LEDGER_ID_BYTES];
+    snprintf(evt, sizeof evt, "evt_demo_%s_%s_%s", a->booking_id, a->purpose, suffix);
+    json_t *event =
+        json_pack("{s:s, s:s, s:s, s:I, s:b, s:i, s:s, s:{s:o}}", "id", evt, "object", "event",
+                  "api_version", STRIPE_API_VERSION, "created", (json_int_t)created, "livemode", 0,
+                  "pending_webhooks", 1, "type", type, "data", "object", object);
+    char *raw = event ? json_dumps(event, JSON_COMPACT) : NULL;
+    json_decref(event);
+    if (raw == NULL) {
+        return failed(c, LU_NOMEM, "the payment of", name);
+    }
+    struct ledger_event ev;
+    const char *why = "";
+    enum lu_rc rc = ledger_event_parse(raw, strlen(raw), &ev, &why);
+    if (rc != LU_OK) {
+        snprintf(c->err, c->err_cap, "could not read the demo Stripe event %s: %s", evt, why);
+        free(raw);
+        return rc;
+    }
+    json_t *answer = NULL;
+    rc = store_stripe_event_apply(c->conn, &ev, raw, &answer);
+    json_decref(answer);
+    ledger_event_free(&ev);
+    free(raw);
+    if (rc != LU_OK) {
+        return failed(c, rc, "the Stripe event of", name);
+    }
+    c->sum->payment_events++;
+    return LU_OK;
+}
+
+/* The charge as Stripe shows it: succeeded (refunded in part or full when
+ * refund is not NULL, stolen) or failed with the decline. */
+static json_t *charge_object(const struct demo_attempt *a, int64_t refunded, json_t *refund)
+{
+    int64_t captured = a->declined ? 0 : a->amount;
+    json_t *refunds =
+        json_pack("{s:s, s:[], s:b, s:i, s:s++}", "object", "list", "data", "has_more", 0,
+                  "total_count", refund ? 1 : 0, "url", "/v1/charges/", a->ch, "/refunds");
+    if (refunds != NULL && refund != NULL) {
+        json_array_append(json_object_get(refunds, "data"), refund);
+    }
+    json_decref(refund);
+    return json_pack(
+        "{s:s, s:s, s:I, s:I, s:I, s:b, s:b, s:b, s:s, s:s, s:s, s:I, s:s?, s:s?, s:o, s:{s:s, "
+        "s:s}}",
+        "id", a->ch, "object", "charge", "amount", (json_int_t)a->amount, "amount_captured",
+        (json_int_t)captured, "amount_refunded", (json_int_t)refunded, "captured", !a->declined,
+        "paid", !a->declined, "refunded", refunded > 0 && refunded == a->amount, "currency",
+        a->currency, "status", a->declined ? "failed" : "succeeded", "payment_intent", a->pi,
+        "created", (json_int_t)a->at, "failure_code", a->declined ? DECLINE_CODE : NULL,
+        "failure_message", a->declined ? DECLINE_MESSAGE : NULL, "refunds", refunds, "metadata",
+        "booking_id", a->booking_id, "purpose", a->purpose);
+}
+
+/* The payment intent as Stripe shows it after the charge. */
+static json_t *intent_object(const struct demo_attempt *a)
+{
+    json_t *error = a->declined ? json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "card_error",
+                                            "code", DECLINE_CODE, "decline_code", "generic_decline",
+                                            "message", DECLINE_MESSAGE, "charge", a->ch)
+                                : json_null();
+    return json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:s, s:[s], s:o, s:{s:s, s:s}}", "id",
+                     a->pi, "object", "payment_intent", "amount", (json_int_t)a->amount,
+                     "amount_received", (json_int_t)(a->declined ? 0 : a->amount), "currency",
+                     a->currency, "status", a->declined ? "requires_payment_method" : "succeeded",
+                     "created", (json_int_t)(a->at - INTENT_LEAD_S), "latest_charge", a->ch,
+                     "payment_method_types", "card", "last_payment_error", error, "metadata",
+                     "booking_id", a->booking_id, "purpose", a->purpose);
+}
+
+/* One attempt's two events, in the order Stripe sends them: the charge,
+ * then the payment intent. */
+static enum lu_rc attempt_apply(struct demo_ctx *c, struct demo_attempt *a, const char *name)
+{
+    snprintf(a->pi, sizeof a->pi, "pi_demo_%s_%s", a->booking_id, a->purpose);
+    snprintf(a->ch, sizeof a->ch, "ch_demo_%s_%s", a->booking_id, a->purpose);
+    enum lu_rc rc = event_apply(c, a, a->declined ? "charge.failed" : "charge.succeeded", "charge",
+                                a->at, charge_object(a, 0, NULL), name);
+    if (rc == LU_OK) {
+        rc = event_apply(c, a,
+                         a->declined ? "payment_intent.payment_failed" : "payment_intent.succeeded",
+                         "intent", a->at, intent_object(a), name);
+    }
+    return rc;
+}
+
+/* The deposit refunded in full at `at`: charge.refunded with the refund. */
+static enum lu_rc refund_apply(struct demo_ctx *c, const struct demo_attempt *a, int64_t at,
+                               const char *name)
+{
+    char re[LEDGER_ID_BYTES];
+    snprintf(re, sizeof re, "re_demo_%s_%s", a->booking_id, a->purpose);
+    json_t *refund =
+        json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:{}}", "id", re, "object",
+                  "refund", "amount", (json_int_t)a->amount, "charge", a->ch, "payment_intent",
+                  a->pi, "currency", a->currency, "status", "succeeded", "created", (json_int_t)at,
+                  "reason", "requested_by_customer", "metadata");
+    if (refund == NULL) {
+        return failed(c, LU_NOMEM, "the refund of", name);
+    }
+    return event_apply(c, a, "charge.refunded", "refund", at, charge_object(a, a->amount, refund),
+                       name);
+}
+
+/* Booking i's payments, by its demo_pay (see the opening comment). */
+static enum lu_rc payments_add(struct demo_ctx *c, int i)
+{
+    const struct demo_booking *b = &bookings[i];
+    const char *name = guests[b->guest].name;
+    int p = guests[b->guest].property;
+    if (b->pay == PAY_NOTHING) {
+        return LU_OK;
+    }
+    int64_t deposit = b->total_cents * DEPOSIT_PERCENT / 100;
+    struct demo_attempt a = {
+        .booking_id = c->booking_ids[i],
+        .purpose = "deposit",
+        .currency = b->currency,
+        .amount = deposit,
+        .at = local_time(c, p, b->check_in_day - DEPOSIT_DAYS_BEFORE, PAY_MINUTES),
+    };
+    enum lu_rc rc = attempt_apply(c, &a, name);
+    if (rc == LU_OK && b->pay == PAY_REFUNDED) {
+        /* Refunded the day the cancellation came in, three days ago. */
+        rc = refund_apply(c, &a, local_time(c, p, -3, PAY_MINUTES), name);
+    }
+    if (rc != LU_OK || (b->pay != PAY_FULL && b->pay != PAY_DECLINED)) {
+        return rc;
+    }
+    int due =
+        b->balance_due_day == NO_DATE ? b->check_in_day - BALANCE_DAYS_BEFORE : b->balance_due_day;
+    /* A declined card is tried on the due date; a paid balance came early. */
+    bool declined = b->pay == PAY_DECLINED;
+    struct demo_attempt bal = {
+        .booking_id = c->booking_ids[i],
+        .purpose = "balance",
+        .currency = b->currency,
+        .amount = b->total_cents - deposit,
+        .at = local_time(c, p, declined ? due : due - BALANCE_EARLY_DAYS, PAY_MINUTES),
+        .declined = declined,
+    };
+    return attempt_apply(c, &bal, name);
+}
+
 static enum lu_rc bookings_add(struct demo_ctx *c)
 {
     for (int i = 0; i < BOOKINGS; i++) {
@@ -346,12 +569,12 @@ static enum lu_rc bookings_add(struct demo_ctx *c)
         char in[ZONE_DATE_BYTES], out[ZONE_DATE_BYTES], due[ZONE_DATE_BYTES];
         day_date(c, p, b->check_in_day, in);
         day_date(c, p, b->check_out_day, out);
-        day_date(c, p, b->balance_due_day == NONE ? 0 : b->balance_due_day, due);
+        day_date(c, p, b->balance_due_day == NO_DATE ? 0 : b->balance_due_day, due);
         json_t *fields =
             json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s?}", "property_id",
                       c->sum->property_ids[p], "guest_id", c->guest_ids[b->guest], "check_in", in,
                       "check_out", out, "total_cents", (json_int_t)b->total_cents, "currency",
-                      b->currency, "balance_due_on", b->balance_due_day == NONE ? NULL : due);
+                      b->currency, "balance_due_on", b->balance_due_day == NO_DATE ? NULL : due);
         json_t *record = NULL;
         enum lu_rc rc =
             fields ? store_booking_create(c->conn, ACTOR, &c->scope, fields, &record) : LU_NOMEM;
@@ -364,6 +587,9 @@ static enum lu_rc bookings_add(struct demo_ctx *c)
         }
         c->sum->bookings++;
         rc = booking_walk(c, b, c->booking_ids[i]);
+        if (rc == LU_OK) {
+            rc = payments_add(c, i);
+        }
         if (rc != LU_OK) {
             return rc;
         }
@@ -476,8 +702,9 @@ enum lu_rc demo_load(struct db *db, const char *operator_zone, bool force, int64
 void demo_summary_print(FILE *f, const struct demo_summary *s)
 {
     fprintf(f,
-            "demo data loaded: %d properties, %d guests, %d bookings, %d items, %d transitions\n",
-            s->properties, s->guests, s->bookings, s->items, s->transitions);
+            "demo data loaded: %d properties, %d guests, %d bookings, %d items, %d transitions, "
+            "%d Stripe events\n",
+            s->properties, s->guests, s->bookings, s->items, s->transitions, s->payment_events);
     for (int i = 0; i < s->properties && i < DEMO_PROPERTIES; i++) {
         fprintf(f, "  %-13s %s  (%s, today %s)\n", s->property_names[i], s->property_ids[i],
                 s->zones[i], s->today[i]);

@@ -29,6 +29,7 @@ struct demo_summary {
     int bookings;
     int items;
     int transitions;
+    int payment_events; /* Stripe events stored through the webhook's write */
     char property_ids[DEMO_PROPERTIES][ID_BYTES_MAX];
     const char *property_names[DEMO_PROPERTIES];  /* static strings */
     const char *zones[DEMO_PROPERTIES];           /* static, or operator_zone */

@@ -620,6 +620,43 @@ static bool prompts_read(const json_t *root, struct turn *turns, size_t *n, FILE
     return true;
 }
 
+/* Issue 11's staging rows: /health, /ready and /admin/status answer, and
+ * no configured integration's last live check failed. */
+static void judge_operations(const struct eval_ctx *ctx, struct row *rows, size_t *nrows)
+{
+    static const char *const checks[] = {"health", "readiness", "status"};
+    static const char *const paths[] = {"/health", "/ready", "/admin/status"};
+    for (size_t i = 0; i < 3; i++) {
+        struct row *r = row_for(rows, nrows, checks[i]);
+        json_t *answer = NULL;
+        long status = r ? call(ctx, paths[i], NULL, &answer) : 0;
+        if (r == NULL) {
+            continue;
+        }
+        if (status != 200 || answer == NULL) {
+            fail(r, "GET %s answered %ld", paths[i], status);
+        } else if (i < 2) {
+            note(r, "GET %s: %s", paths[i], jstr(answer, "status"));
+        } else {
+            const json_t *list = json_object_get(answer, "integrations");
+            size_t tested = 0, failed = 0;
+            for (size_t k = 0; k < json_array_size(list); k++) {
+                const json_t *it = json_array_get(list, k);
+                tested += strcmp(jstr(it, "state"), "tested") == 0;
+                if (json_is_string(json_object_get(it, "failed_at")) &&
+                    strcmp(jstr(it, "state"), "tested") != 0) {
+                    failed++;
+                    fail(r, "%s: %s", jstr(it, "name"), jstr(it, "why"));
+                }
+            }
+            if (failed == 0) {
+                note(r, "%zu integrations, %zu tested", json_array_size(list), tested);
+            }
+        }
+        json_decref(answer);
+    }
+}
+
 static void table_print(FILE *out, const struct row *rows, size_t nrows)
 {
     fprintf(out, "%-26s %-6s %s\n", "check", "result", "notes");
@@ -672,6 +709,7 @@ int focus_eval_run(const char *url, const char *key, const char *prompts_file, F
     struct row rows[EVAL_ROWS_MAX];
     size_t nrows = 0;
     judge(&ctx, turns, n, rows, &nrows);
+    judge_operations(&ctx, rows, &nrows);
     table_print(out, rows, nrows);
     bool all = nrows > 0;
     for (size_t i = 0; i < nrows; i++) {

@@ -16,6 +16,7 @@
 
 #include "core/assert.h"
 #include "focus/focus_internal.h"
+#include "ops/status.h"
 
 #define MODEL_BASE_URL_DEFAULT "https://api.openai.com/v1"
 #define MODEL_URL_BYTES_MAX 1024
@@ -156,5 +157,9 @@ enum lu_rc focus_model_reword(const struct lu_config *cfg, const char *facts_jso
         rc = *out ? LU_OK : LU_UNAVAILABLE;
     }
     free(s.data);
+    /* A live answer proves the integration for /admin/status; the guard may
+     * still discard the wording, which says nothing about the endpoint. */
+    ops_status_prove("model", rc == LU_OK,
+                     rc == LU_OK ? "last model call answered" : "last model call failed");
     return rc;
 }

@@ -28,6 +28,10 @@
 #include "core/log.h"
 #include "http/metrics.h"
 #include "http/request.h"
+#include "ops/access.h"
+#include "ops/crash.h"
+#include "ops/sentry.h"
+#include "ops/status.h"
 
 /* A declared body this much larger than any cap is refused at once rather
  * than read and discarded: reading it would only waste the connection. */
@@ -121,6 +125,23 @@ static enum MHD_Result header_bytes(void *cls, enum MHD_ValueKind kind, const ch
     return MHD_YES;
 }
 
+/* SPEC §9 production posture, on every answer: no framing, no referrer,
+ * and HSTS only when the public URL is https (an http deployment must not
+ * pin browsers to a TLS it does not have). The admin's static files set
+ * their own stricter CSP and framing headers (http/static.c); those win. */
+static void security_headers_add(struct MHD_Response *resp, const struct lu_req *req,
+                                 bool handler_set)
+{
+    if (!handler_set) {
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+        MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+        MHD_add_response_header(resp, "Content-Security-Policy", "frame-ancestors 'none'");
+    }
+    if (strncmp(req->app->cfg.public_url, "https://", 8) == 0) {
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+    }
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *connection, struct exchange *x)
 {
     struct lu_req *req = &x->req;
@@ -145,13 +166,15 @@ static enum MHD_Result send_reply(struct MHD_Connection *connection, struct exch
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     /* Records are never cached; a handler that knows better (the admin's
      * static files, http/static.c) sets its own Cache-Control. */
-    bool cache_set = false;
+    bool cache_set = false, frame_set = false;
     for (size_t i = 0; i < req->nheaders; i++) {
         cache_set = cache_set || strcasecmp(req->headers[i].name, "Cache-Control") == 0;
+        frame_set = frame_set || strcasecmp(req->headers[i].name, "X-Frame-Options") == 0;
     }
     if (!cache_set) {
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     }
+    security_headers_add(resp, req, frame_set);
     for (size_t i = 0; i < req->nheaders; i++) {
         MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
     }
@@ -159,6 +182,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *connection, struct exch
     MHD_destroy_response(resp);
     double ms = clock_mono_ms() - x->started_ms;
     log_request(req->request_id, req->method, route_label(x), req->status, ms);
+    if (req->status >= 500) {
+        sentry_report_5xx(req->request_id, req->method, route_label(x), req->status);
+    }
     metrics_request_observe(route_label(x), method_label(req->method), req->status, ms);
     return ret;
 }
@@ -173,6 +199,9 @@ static bool authorize(struct lu_req *req, enum auth_level level)
     enum lu_rc rc = auth_authenticate(req->app->auth, header, &req->principal, &why);
     if (rc == LU_OK) {
         req->authenticated = true;
+        if (req->principal.role != ROLE_SERVICE) {
+            ops_status_prove("jwt", true, NULL); /* an operator token verified */
+        }
     }
     if (level == AUTH_HANDLER) {
         return true; /* the handler reads req->authenticated itself */
@@ -195,12 +224,69 @@ static bool authorize(struct lu_req *req, enum auth_level level)
     return true;
 }
 
+/* True when s is well-formed UTF-8 (no overlong forms, no surrogates,
+ * nothing past U+10FFFF). A path or query value that is not can name no
+ * record, and PostgreSQL refuses such bytes in a parameter outright. */
+static bool utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p != 0) {
+        unsigned c = *p;
+        size_t n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2
+                 : (c & 0xF8) == 0xF0 ? 3 : 4;
+        if (n == 4 || (n == 1 && c < 0xC2) || (n == 3 && c > 0xF4)) {
+            return false;
+        }
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80) {
+                return false; /* also stops at the NUL */
+            }
+        }
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) ||
+            (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F)) {
+            return false; /* overlong, surrogate, or past U+10FFFF */
+        }
+        p += n + 1;
+    }
+    return true;
+}
+
+/* MHD_KeyValueIterator over the query: stops at the first argument whose
+ * name or value is not UTF-8, leaving its name (or "" when the name is the
+ * bad part) in *cls. */
+static enum MHD_Result query_arg_check(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    (void)kind;
+    const char **bad = cls;
+    if (!utf8_valid(key)) {
+        *bad = "";
+        return MHD_NO;
+    }
+    if (value != NULL && !utf8_valid(value)) {
+        *bad = key;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 static void dispatch(struct exchange *x)
 {
     struct lu_req *req = &x->req;
     if (x->headers_too_large) {
         reply_error(req, 431, "headers_too_large", "request headers exceed 16 KiB", NULL);
         return;
+    }
+    /* The private front door (SPEC §9) comes before routing and route auth:
+     * a stranger learns nothing, not even which paths exist. */
+    const char *door_why = NULL;
+    if (!access_admit(req->path, req_header(req, "Cf-Access-Jwt-Assertion"), &door_why)) {
+        log_msg(LOG_INFO, req->request_id, "access denied: %s", door_why);
+        reply_error(req, 403, "forbidden", "a valid Cloudflare Access token is required", NULL);
+        return;
+    }
+    if (crash_debug_route(req)) {
+        return; /* development-only test route (ops/crash.h) */
     }
     enum route_result r = x->route_result;
     if (r == ROUTE_NOT_FOUND) {
@@ -218,6 +304,13 @@ static void dispatch(struct exchange *x)
         return;
     }
     if (!authorize(req, req->match.route->auth)) {
+        return;
+    }
+    const char *bad_arg = NULL;
+    MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, query_arg_check, &bad_arg);
+    if (bad_arg != NULL) {
+        reply_error(req, 400, "invalid_field", "query parameters must be UTF-8",
+                    bad_arg[0] != '\0' ? bad_arg : NULL);
         return;
     }
     req->body = x->buf;
@@ -240,6 +333,20 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
         x->target = strdup(uri);
     }
     return x;
+}
+
+/* True when the request-target's path (before any '?') carries an encoded
+ * NUL. libmicrohttpd decodes %00 into the path, which then ends there as a
+ * C string: "/static/index.html%00.png" would be served as index.html and
+ * "/api/items/%00" as the list. Such a path names nothing. */
+static bool target_path_has_nul(const char *target)
+{
+    for (size_t i = 0; target != NULL && target[i] != '\0' && target[i] != '?'; i++) {
+        if (target[i] == '%' && target[i + 1] == '0' && target[i + 2] == '0') {
+            return true;
+        }
+    }
+    return false;
 }
 
 static struct exchange *exchange_new(struct http_server *s, struct exchange *x,
@@ -267,6 +374,9 @@ static struct exchange *exchange_new(struct http_server *s, struct exchange *x,
      * body arrives. HEAD is GET without a body; libmicrohttpd drops it. */
     const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
     x->route_result = router_match(s->routes, s->nroutes, m, url, &x->req.match);
+    if (target_path_has_nul(x->target) || !utf8_valid(url)) {
+        x->route_result = ROUTE_NOT_FOUND;
+    }
     x->body_cap = HTTP_BODY_BYTES_MAX;
     if (x->route_result == ROUTE_FOUND && x->req.match.route->body_bytes_max != 0) {
         x->body_cap = x->req.match.route->body_bytes_max;

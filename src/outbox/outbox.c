@@ -38,6 +38,7 @@
 #include "core/assert.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "ops/status.h"
 #include "outbox/outbox_internal.h"
 #include "store/changes.h"
 #include "store/events.h"
@@ -285,6 +286,16 @@ static void log_result(const struct outbox_claim *c, const struct outbox_result 
         snprintf(why, sizeof why, "HTTP %ld", v->http_status);
     }
     const char *provider = strcmp(c->channel, "email") == 0 ? "resend" : "twilio";
+    if (recorded) {
+        /* /admin/status: a provider's 2xx proves it; the result is kept. */
+        char detail[96];
+        snprintf(detail, sizeof detail, "last outbox send: %s (%s)",
+                 r->outcome == OUTBOX_SENT    ? "sent"
+                 : r->outcome == OUTBOX_RETRY ? "retrying"
+                                              : "failed",
+                 why);
+        ops_status_prove(provider, r->outcome == OUTBOX_SENT, detail);
+    }
     if (!recorded) {
         log_msg(LOG_INFO, NULL, "outbox %s: %s answered %s, but the row had moved on", c->id,
                 provider, why);

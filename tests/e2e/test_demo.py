@@ -4,7 +4,10 @@ second copy with --force without deleting anything, and the data it writes
 reads as the SPEC §9 story through the real API: two properties, a dozen
 guests and bookings, arrivals today in each property's zone, a dinner
 tonight still `requested`, an open urgent guest-impacting leak, items in all
-six states, and /history with the evidence and notes of each move."""
+six states, and /history with the evidence and notes of each move. Its
+payments are Stripe events stored through the webhook's own write: past
+and in-house stays paid, Chiara's balance declined (the one payment_failed
+risk), and `lucia ledger reconcile` clean after one run and after --force."""
 import os
 import re
 import shutil
@@ -14,7 +17,8 @@ import unittest
 import harness
 from harness import Lucia, run_cli
 
-TABLES = ("properties", "guests", "bookings", "items", "transitions", "audit_events")
+TABLES = ("properties", "guests", "bookings", "items", "transitions", "audit_events",
+          "stripe_financial_events", "stripe_financial_records")
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
@@ -33,6 +37,7 @@ class DemoTest(unittest.TestCase):
         cls.after_first = counts(cls.db)
         cls.second = cls.demo(cls.db)
         cls.after_second = counts(cls.db)
+        cls.reconcile = run_cli(["ledger", "reconcile"], db=cls.db, cwd=cls.tmp)
         cls.lucia = Lucia(tmp=cls.tmp, db=cls.db).start()
 
     @classmethod
@@ -98,6 +103,10 @@ class DemoTest(unittest.TestCase):
         self.assertEqual(counts(db), {t: 2 * n for t, n in once.items()})
         verify = run_cli(["audit", "verify"], db=db, cwd=self.tmp)
         self.assertEqual(verify.returncode, 0, verify.stderr)
+        # the second copy's Stripe ids are its own: nothing collided, all folded
+        reconcile = run_cli(["ledger", "reconcile"], db=db, cwd=self.tmp)
+        self.assertEqual(reconcile.returncode, 0, reconcile.stdout + reconcile.stderr)
+        self.assertClean(reconcile)
 
     def test_audit_chain_verifies(self):
         verify = run_cli(["audit", "verify"], db=self.db, cwd=self.tmp)
@@ -133,7 +142,11 @@ class DemoTest(unittest.TestCase):
             self.assertTrue(d["in_house"], p["name"])
             for stay in d["arrivals"] + d["in_house"]:
                 self.assertTrue(stay["guest"]["name"])
-                self.assertEqual(stay["balance"]["open_cents"], stay["total_cents"])
+                balance = stay["balance"]
+                self.assertEqual(balance["paid_cents"] + balance["open_cents"],
+                                 stay["total_cents"])
+                if stay["guest"]["name"] != "Chiara Benedetti":
+                    self.assertEqual(balance["open_cents"], 0, stay)
             for stay in d["in_house"]:
                 self.assertEqual(stay["status"], "checked_in")
             if p["name"] == "Villa Aurora":
@@ -194,6 +207,85 @@ class DemoTest(unittest.TestCase):
             if p["name"] == "Villa Aurora":
                 overdue = [i for i in tasks if i["due_at"] < d["day_start"]]
                 self.assertTrue(overdue, tasks)
+
+    # -- payments: Stripe events through the webhook's write ----------------
+    def booking_of(self, guest_name):
+        guest = [g for g in self.all("/api/guests") if g["name"] == guest_name][0]
+        return [b for b in self.all("/api/bookings") if b["guest_id"] == guest["id"]][0]
+
+    def risks(self):
+        r = self.lucia.get("/api/payments/risks")
+        self.assertEqual(r.status, 200, r)
+        return r.json()["data"]
+
+    def test_ledger_reconciles(self):
+        self.assertEqual(self.reconcile.returncode, 0,
+                         self.reconcile.stdout + self.reconcile.stderr)
+        self.assertClean(self.reconcile)
+        self.assertIn("ledger clean", self.reconcile.stdout)
+        self.assertGreater(self.after_first["stripe_financial_events"], 0)
+
+    def test_one_failed_payment_chiaras_declined_balance(self):
+        chiara = self.booking_of("Chiara Benedetti")
+        risks = self.risks()
+        failed = [r for r in risks if r["reason"] == "payment_failed"]
+        self.assertEqual(len(failed), 1, risks)
+        self.assertEqual(failed[0]["booking_id"], chiara["id"])
+        self.assertEqual(failed[0]["guest_name"], "Chiara Benedetti")
+        balance = chiara["total_cents"] - chiara["total_cents"] * 30 // 100
+        self.assertEqual(failed[0]["amount_cents"], balance)
+        self.assertEqual(failed[0]["currency"], chiara["currency"])
+        self.assertIn("declined", failed[0]["detail"].lower())
+        # a handful of risks, not every booking: Chiara's (failed, and the
+        # balance was due yesterday) and Lukas's balance due in three days
+        self.assertEqual(sorted((r["guest_name"], r["reason"]) for r in risks),
+                         [("Chiara Benedetti", "balance_overdue"),
+                          ("Chiara Benedetti", "payment_failed"),
+                          ("Lukas Becker", "balance_due_soon")])
+        pay = self.lucia.get("/api/bookings/%s/payments" % chiara["id"]).json()
+        self.assertEqual(pay["status"], "partially_paid")
+        self.assertEqual(pay["open_cents"], balance)
+        intents = [r for r in pay["records"] if r["object"] == "payment_intent"]
+        self.assertEqual(sorted(r["status"] for r in intents),
+                         ["requires_payment_method", "succeeded"])
+        declined = [r for r in intents if r["status"] == "requires_payment_method"][0]
+        self.assertEqual(declined["failure_code"], "card_declined")
+        self.assertEqual(declined["failure_message"], "Your card was declined.")
+        self.assertTrue(declined["id"].startswith("pi_demo_"))
+
+    def test_in_house_and_past_stays_are_paid(self):
+        for name in ("Amelia Hart", "Elena Vasquez", "Sophie Laurent"):
+            b = self.booking_of(name)
+            pay = self.lucia.get("/api/bookings/%s/payments" % b["id"]).json()
+            self.assertEqual(pay["status"], "paid", (name, pay))
+            self.assertEqual(pay["paid_cents"], b["total_cents"])
+            self.assertEqual(pay["open_cents"], 0)
+            self.assertFalse(pay["risks"], name)
+        paid_ids = {self.booking_of(n)["id"] for n in ("Amelia Hart", "Daniel Okafor")}
+        risky = {r["booking_id"] for r in self.risks()}
+        self.assertFalse(paid_ids & risky)
+
+    def test_upcoming_stay_has_its_deposit_and_the_cancellation_a_refund(self):
+        lukas = self.booking_of("Lukas Becker")
+        pay = self.lucia.get("/api/bookings/%s/payments" % lukas["id"]).json()
+        self.assertEqual(pay["status"], "partially_paid")
+        self.assertEqual(pay["paid_cents"], lukas["total_cents"] * 30 // 100)
+        self.assertIsNotNone(lukas["balance_due_on"])
+        oliver = self.booking_of("Oliver Grant")
+        pay = self.lucia.get("/api/bookings/%s/payments" % oliver["id"]).json()
+        self.assertEqual(pay["status"], "refunded")
+        self.assertFalse(pay["risks"])
+
+    def test_stripe_writes_have_audit_events(self):
+        chiara = self.booking_of("Chiara Benedetti")
+        pay = self.lucia.get("/api/bookings/%s/payments" % chiara["id"]).json()
+        for record in pay["records"]:
+            r = self.lucia.get("/api/audit?entity_id=" + record["id"])
+            self.assertEqual(r.status, 200, r)
+            events = r.json()["data"]
+            self.assertTrue(events, record["id"])
+            self.assertEqual(events[0]["action"], "payment.created")
+            self.assertEqual({e["actor"] for e in events}, {"stripe"})
 
     def test_every_record_has_its_audit_events(self):
         for path in ("/api/guests", "/api/bookings", "/api/items"):

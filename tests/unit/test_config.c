@@ -19,7 +19,8 @@
 /* Every secret value below contains this marker, so one search proves that an
  * error message repeats none of them. */
 #define SECRET_MARK "s3cr3t"
-#define SERVICE_KEY "svc_" SECRET_MARK "_9f8e7d6c5b4a"
+/* Production wants at least 32 bytes (config.c). */
+#define SERVICE_KEY "svc_" SECRET_MARK "_9f8e7d6c5b4a_0123456789abcdef"
 
 struct env_var {
     const char *name;
@@ -354,6 +355,40 @@ static void test_numbers_and_flags(void **state)
     expect_one_invalid("LUCIA_METRICS_PUBLIC", "TRUE");
 }
 
+/* Issue 11's production posture: key lengths and public metrics. */
+static void test_production_posture(void **state)
+{
+    (void)state;
+    const struct env_var short_key[] = {
+        {"LUCIA_ENV", "production"}, {"LUCIA_SERVICE_KEY", "svc_" SECRET_MARK}, {NULL, NULL}};
+    expect_invalid(short_key, "LUCIA_SERVICE_KEY");
+    const struct env_var short_hs256[] = {{"LUCIA_ENV", "production"},
+                                          {"LUCIA_SERVICE_KEY", SERVICE_KEY},
+                                          {"LUCIA_JWT_SECRET", "jwt-" SECRET_MARK},
+                                          {NULL, NULL}};
+    expect_invalid(short_hs256, "LUCIA_JWT_SECRET");
+    const struct env_var metrics[] = {{"LUCIA_ENV", "production"},
+                                      {"LUCIA_SERVICE_KEY", SERVICE_KEY},
+                                      {"LUCIA_METRICS_PUBLIC", "1"},
+                                      {NULL, NULL}};
+    expect_invalid(metrics, "LUCIA_METRICS_PUBLIC_IN_PRODUCTION");
+    const struct env_var allowed[] = {{"LUCIA_ENV", "production"},
+                                      {"LUCIA_SERVICE_KEY", SERVICE_KEY},
+                                      {"LUCIA_METRICS_PUBLIC", "1"},
+                                      {"LUCIA_METRICS_PUBLIC_IN_PRODUCTION", "1"},
+                                      {NULL, NULL}};
+    struct lu_config cfg;
+    expect_ok(allowed, &cfg);
+    assert_true(cfg.metrics_public);
+    /* Staging and development keep short development secrets working. */
+    const struct env_var staging[] = {{"LUCIA_ENV", "staging"},
+                                      {"LUCIA_SERVICE_KEY", "short"},
+                                      {"LUCIA_JWT_SECRET", "short"},
+                                      {"LUCIA_METRICS_PUBLIC", "1"},
+                                      {NULL, NULL}};
+    expect_ok(staging, &cfg);
+}
+
 static void test_production_needs_service_key(void **state)
 {
     (void)state;
@@ -463,7 +498,7 @@ static void test_production_complete(void **state)
         {"LUCIA_ENV", "production"},
         {"LUCIA_LISTEN", "0.0.0.0:8443"},
         {"LUCIA_SERVICE_KEY", SERVICE_KEY},
-        {"LUCIA_JWT_SECRET", "jwt-" SECRET_MARK},
+        {"LUCIA_JWT_SECRET", "jwt-" SECRET_MARK "-0123456789abcdef0123456789"},
         {"LUCIA_JWT_ISSUER", "https://clerk.villa.example"},
         {"LUCIA_PUBLIC_URL", "https://ops.villa.example/"},
         {"DATABASE_URL", "postgres://lucia:" SECRET_MARK "@db/lucia"},
@@ -486,7 +521,7 @@ static void test_production_complete(void **state)
     assert_string_equal(cfg.listen_addr, "0.0.0.0");
     assert_int_equal(cfg.port, 8443);
     assert_string_equal(cfg.service_key, SERVICE_KEY);
-    assert_string_equal(cfg.jwt_secret, "jwt-" SECRET_MARK);
+    assert_string_equal(cfg.jwt_secret, "jwt-" SECRET_MARK "-0123456789abcdef0123456789");
     assert_string_equal(cfg.jwt_issuer, "https://clerk.villa.example");
     assert_string_equal(cfg.public_url, "https://ops.villa.example");
     assert_string_equal(cfg.database_url, "postgres://lucia:" SECRET_MARK "@db/lucia");
@@ -551,7 +586,7 @@ static void test_errors_never_hold_secrets(void **state)
             bad[i],
             {"LUCIA_ENV", "production"},
             {"LUCIA_SERVICE_KEY", SERVICE_KEY},
-            {"LUCIA_JWT_SECRET", "jwt-" SECRET_MARK},
+            {"LUCIA_JWT_SECRET", "jwt-" SECRET_MARK "-0123456789abcdef0123456789"},
             {"STRIPE_WEBHOOK_SECRET", "whsec_" SECRET_MARK},
             {"TWILIO_AUTH_TOKEN", "tw_" SECRET_MARK},
             {"LUCIA_POSTMARK_PASSWORD", "pm_" SECRET_MARK},
@@ -590,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_empty_is_unset),
         cmocka_unit_test(test_numbers_and_flags),
         cmocka_unit_test(test_production_needs_service_key),
+        cmocka_unit_test(test_production_posture),
         cmocka_unit_test(test_production_twilio),
         cmocka_unit_test(test_production_other_pairs),
         cmocka_unit_test(test_production_model_with_either_key),

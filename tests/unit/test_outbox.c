@@ -232,7 +232,8 @@ static void test_config_outbox_refusals(void **state)
         assert_non_null(strstr(err, cases[i][2]));
     }
     /* Production: a sender number without the account is refused. */
-    const char *prod[] = {"LUCIA_ENV", "production", "LUCIA_SERVICE_KEY", "svc_0123456789abcdef",
+    const char *prod[] = {"LUCIA_ENV", "production", "LUCIA_SERVICE_KEY",
+                          "svc_0123456789abcdef0123456789abcdef",
                           "TWILIO_FROM_NUMBER", "+15005550006", NULL};
     assert_int_equal(load(prod, &cfg, err, sizeof err), LU_INVALID);
     assert_non_null(strstr(err, "TWILIO_ACCOUNT_SID"));
