@@ -98,8 +98,8 @@ int main(int argc, char **argv)
         return 1;
     }
     qsort(lat, (size_t)n, sizeof *lat, cmp_double);
-    printf("commits %ld seconds %.2f rate %.1f p50_ms %.3f p95_ms %.3f p99_ms %.3f\n", n,
-           elapsed_s, (double)n / elapsed_s, lat[n / 2], lat[(size_t)((double)n * 0.95)],
+    printf("commits %ld seconds %.2f rate %.1f p50_ms %.3f p95_ms %.3f p99_ms %.3f\n", n, elapsed_s,
+           (double)n / elapsed_s, lat[n / 2], lat[(size_t)((double)n * 0.95)],
            lat[(size_t)((double)n * 0.99)]);
     free(lat);
     return 0;

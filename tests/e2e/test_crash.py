@@ -1,31 +1,40 @@
 """Crash safety (SPEC §3: "kill -9 right after the response loses
 nothing") end to end, on whichever backend the harness runs.
 
-Several writer threads create items, cancel items they created and post
-signed Stripe events while the engine is killed with SIGKILL at a seeded
-random moment. After each restart every write that got a 2xx must exist
-exactly once, `lucia audit verify` and `lucia ledger reconcile` must be
-clean. The short form (3 rounds) runs in the test command; more on demand:
+Several writer processes (each its own Python interpreter, started with
+subprocess: this file run as `test_crash.py writer ...`) create items,
+cancel items they created and post signed Stripe events while the engine is
+killed with SIGKILL at a seeded random moment. Each writer appends every
+write that got a 2xx to its own file (one line per acknowledgement, written
+after the response, unbuffered); the test reads those files. After each
+restart every write that got a 2xx must exist exactly once, `lucia audit
+verify` and `lucia ledger reconcile` must be clean. The kill moment counts
+from when every writer process is up (its ack file open). The short form
+(3 rounds, 4 writer processes) runs in the test command; more on demand:
 
     LUCIA_CRASH_ROUNDS=50 LUCIA_CRASH_SEED=7 python3 tests/e2e/run.py CrashSafetyTest
 
 Each round prints one line "crash round N: ... acked ..., lost 0" and the
 test ends with the totals (the figures in docs/RELIABILITY.md).
 """
+import json
 import os
 import random
-import threading
+import subprocess
+import sys
+import tempfile
 import time
 import unittest
 
 import harness
 from harness import Lucia
-from test_stripe import SECRET, event, header
+from test_stripe import SECRET
 
 ROUNDS = int(os.environ.get("LUCIA_CRASH_ROUNDS", "3"))
 SEED = int(os.environ.get("LUCIA_CRASH_SEED", "1"))
 WRITERS = int(os.environ.get("LUCIA_CRASH_WRITERS", "4"))
-KILL_AFTER_S = (0.3, 1.5)  # the seeded kill moment, after writers start
+KILL_AFTER_S = (0.3, 1.5)  # the seeded kill moment, after the writers are up
+WRITER_MAX_S = 60  # a writer process stops by itself after this long
 
 
 class CrashSafetyTest(unittest.TestCase):
@@ -42,37 +51,44 @@ class CrashSafetyTest(unittest.TestCase):
                 "check_out": "2030-07-05", "total_cents": 90000, "currency": "eur"}), 201)["id"]
             acked_items, acked_moves, acked_events = {}, set(), set()
             totals = {"attempts": 0, "errors": 0}
+            work = tempfile.mkdtemp(prefix="lucia-crash-", dir=lucia.tmp)
             for rnd in range(ROUNDS):
                 if rnd > 0:
                     lucia.start()
-                stop = threading.Event()
-                lock = threading.Lock()
-
-                def writer(n, rnd=rnd, stop=stop, lock=lock):
-                    i = 0
-                    while not stop.is_set() and i < 10000:
-                        i += 1
-                        tag = "r%d-w%d-%d" % (rnd, n, i)
+                stop_file = os.path.join(work, "stop-%d" % rnd)
+                outs = [os.path.join(work, "acked-r%d-w%d" % (rnd, n)) for n in range(WRITERS)]
+                procs = []
+                for n in range(WRITERS):
+                    err = open(outs[n] + ".err", "wb")
+                    procs.append(subprocess.Popen(
+                        [sys.executable, os.path.abspath(__file__), "writer", str(lucia.port),
+                         prop, booking, str(rnd), str(n), outs[n], stop_file],
+                        stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                        cwd=os.path.dirname(os.path.abspath(__file__))))
+                    err.close()
+                try:
+                    # The kill moment counts from when every writer is ready
+                    # (its interpreter up, its file open), bounded.
+                    ready_by = time.monotonic() + 30
+                    while (not all(os.path.exists(o) for o in outs) and
+                           time.monotonic() < ready_by):
+                        time.sleep(0.01)
+                    time.sleep(rng.uniform(*KILL_AFTER_S))
+                    lucia.kill9()
+                finally:
+                    open(stop_file, "w").close()
+                    for p in procs:
                         try:
-                            self.one_write(lucia, prop, booking, tag, i, acked_items, acked_moves,
-                                           acked_events, lock)
-                        except OSError:
-                            with lock:
-                                totals["errors"] += 1
-                            if stop.is_set():
-                                return
-                            time.sleep(0.01)
-                        with lock:
-                            totals["attempts"] += 1
-
-                threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
-                for t in threads:
-                    t.start()
-                time.sleep(rng.uniform(*KILL_AFTER_S))
-                lucia.kill9()
-                stop.set()
-                for t in threads:
-                    t.join(30)
+                            p.wait(30)
+                        except subprocess.TimeoutExpired:
+                            p.kill()
+                            p.wait(10)
+                for n, p in enumerate(procs):
+                    self.assertEqual(p.returncode, 0,
+                                     "writer %d: %s" % (n, _read(outs[n] + ".err")))
+                    attempts, errors = read_acks(outs[n], acked_items, acked_moves, acked_events)
+                    totals["attempts"] += attempts
+                    totals["errors"] += errors
                 lucia.start()
                 lost = self.verify(lucia, acked_items, acked_moves, acked_events)
                 print("crash round %d: %d items, %d transitions, %d stripe events acked; "
@@ -81,44 +97,16 @@ class CrashSafetyTest(unittest.TestCase):
                 self.assertEqual(lost, 0)
                 lucia.stop()
                 self.cli_clean(lucia)
-            print("crash: %d rounds (seed %d, %d writers), %d acknowledged writes, %d attempts, "
+            print("crash: %d rounds (seed %d, %d writer processes), %d acknowledged writes "
+                  "(%d items, %d transitions, %d stripe events), %d attempts, "
                   "acknowledged-write loss 0" % (ROUNDS, SEED, WRITERS,
                                                  len(acked_items) + len(acked_moves) +
-                                                 len(acked_events), totals["attempts"]),
+                                                 len(acked_events), len(acked_items),
+                                                 len(acked_moves), len(acked_events),
+                                                 totals["attempts"]),
                   flush=True)
         finally:
             lucia.close()
-
-    # -- one write of each kind, in turn -------------------------------------
-    def one_write(self, lucia, prop, booking, tag, i, items, moves, events, lock):
-        kind = i % 3
-        if kind == 0 or not items:
-            r = lucia.post("/api/items", {"property_id": prop, "kind": "task",
-                                          "title": "crash " + tag}, timeout=5)
-            if r.status == 201:
-                with lock:
-                    items[r.json()["id"]] = "crash " + tag
-        elif kind == 1:
-            with lock:
-                todo = [k for k in items if k not in moves]
-            if not todo:
-                return
-            iid = todo[i % len(todo)]
-            r = lucia.post("/api/items/%s/transition" % iid,
-                           {"to": "cancelled", "note": "crash test"}, timeout=5)
-            if r.status == 200:
-                with lock:
-                    moves.add(iid)
-        else:
-            sfx = "_" + tag.replace("-", "_")
-            body = event("payment_intent.succeeded", sfx, int(time.time()), booking=booking)
-            r = lucia.post("/webhooks/stripe", body, token=None, timeout=5,
-                           headers={"Stripe-Signature": header(body),
-                                    "Content-Type": "application/json"})
-            if 200 <= r.status < 300:
-                import json
-                with lock:
-                    events.add(json.loads(body)["id"])
 
     # -- after each restart --------------------------------------------------
     def verify(self, lucia, items, moves, events):
@@ -150,6 +138,103 @@ class CrashSafetyTest(unittest.TestCase):
     def ok(r, status):
         assert r.status == status, r
         return r.json()
+
+
+# -- the writer processes ---------------------------------------------------
+# A writer appends one line per acknowledged write to its file, each written
+# with a single os.write on an O_APPEND descriptor right after the 2xx:
+#   item <id> <title>  |  move <id>  |  event <id>
+# and, when it stops, "done <attempts> <errors>". A line without its newline
+# (the writer died mid-write) is ignored, like an acknowledgement the client
+# never got.
+
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")[-3000:]
+    except OSError:
+        return ""
+
+
+def read_acks(path, items, moves, events):
+    """Folds one writer's file into items/moves/events; (attempts, errors)."""
+    attempts = errors = 0
+    with open(path, "rb") as f:
+        data = f.read().decode("utf-8")
+    for line in data.split("\n")[:-1]:
+        kind, _, rest = line.partition(" ")
+        if kind == "item":
+            iid, _, title = rest.partition(" ")
+            items[iid] = title
+        elif kind == "move":
+            moves.add(rest)
+        elif kind == "event":
+            events.add(rest)
+        elif kind == "done":
+            a, e = rest.split()
+            attempts, errors = int(a), int(e)
+    return attempts, errors
+
+
+def one_write(lucia, prop, booking, tag, i, items, moves, ack):
+    """One write of each kind, in turn; ack(line) records a 2xx."""
+    from test_stripe import event, header
+    kind = i % 3
+    if kind == 0 or not items:
+        title = "crash " + tag
+        r = lucia.post("/api/items", {"property_id": prop, "kind": "task", "title": title},
+                       timeout=5)
+        if r.status == 201:
+            iid = r.json()["id"]
+            ack("item %s %s" % (iid, title))
+            items.append(iid)
+    elif kind == 1:
+        todo = [k for k in items if k not in moves]
+        if not todo:
+            return
+        iid = todo[i % len(todo)]
+        r = lucia.post("/api/items/%s/transition" % iid,
+                       {"to": "cancelled", "note": "crash test"}, timeout=5)
+        if r.status == 200:
+            ack("move " + iid)
+            moves.add(iid)
+    else:
+        sfx = "_" + tag.replace("-", "_")
+        body = event("payment_intent.succeeded", sfx, int(time.time()), booking=booking)
+        r = lucia.post("/webhooks/stripe", body, token=None, timeout=5,
+                       headers={"Stripe-Signature": header(body),
+                                "Content-Type": "application/json"})
+        if 200 <= r.status < 300:
+            ack("event " + json.loads(body)["id"])
+
+
+def writer_main(port, prop, booking, rnd, n, out, stop_file):
+    """One writer process: writes until stop_file exists (bounded by count
+    and by WRITER_MAX_S), then appends "done <attempts> <errors>"."""
+    import test_stripe  # noqa: F401 (loaded before the file says "ready")
+    lucia = Lucia.__new__(Lucia)  # only its HTTP client: the server is the test's
+    lucia.port = port
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    def ack(line):
+        os.write(fd, (line + "\n").encode("utf-8"))
+
+    items, moves = [], set()
+    attempts = errors = 0
+    deadline = time.monotonic() + WRITER_MAX_S
+    i = 0
+    while i < 10000 and time.monotonic() < deadline and not os.path.exists(stop_file):
+        i += 1
+        tag = "r%d-w%d-%d" % (rnd, n, i)
+        try:
+            one_write(lucia, prop, booking, tag, i, items, moves, ack)
+        except OSError:
+            errors += 1
+            time.sleep(0.01)
+        attempts += 1
+    ack("done %d %d" % (attempts, errors))
+    os.close(fd)
+    return 0
 
 
 def _can_mount():
@@ -224,4 +309,7 @@ class DiskFullTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 9 and sys.argv[1] == "writer":
+        a = sys.argv[2:]
+        sys.exit(writer_main(int(a[0]), a[1], a[2], int(a[3]), int(a[4]), a[5], a[6]))
     unittest.main()
