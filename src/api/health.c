@@ -10,6 +10,7 @@
 
 #include "api/api_internal.h"
 #include "core/clock.h"
+#include "guest/guest.h"
 #include "http/metrics.h"
 #include "kv/kv.h"
 
@@ -49,6 +50,7 @@ void api_metrics(struct lu_req *req)
         return;
     }
     text = api_outbox_metrics_append(req, text, &len);
+    text = guest_metrics_append(text, &len);
     reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     free(text);
 }

@@ -19,7 +19,7 @@
 static bool check_channel(const char *s)
 {
     return strcmp(s, "sms") == 0 || strcmp(s, "mms") == 0 || strcmp(s, "whatsapp") == 0 ||
-           strcmp(s, "email") == 0;
+           strcmp(s, "email") == 0 || strcmp(s, "chat") == 0; /* chat: the guest agent */
 }
 
 static bool check_direction(const char *s)

@@ -4,6 +4,7 @@
  * surface at a glance.
  */
 #include "api/api.h"
+#include "api/api_guest.h"
 #include "api/api_internal.h"
 #include "http/static.h"
 
@@ -18,6 +19,7 @@ const struct route api_routes[] = {
      * the page at / and its assets under /static/, so no file name can
      * shadow an API path. */
     {M_GET, "/", http_static_index, AUTH_PUBLIC, 0, "static"},
+    {M_GET, "/guest", http_static_guest, AUTH_PUBLIC, 0, "static"},
     {M_GET, "/static/{file}", http_static_asset, AUTH_PUBLIC, 0, "static"},
     {M_GET, "/static/{dir}/{file}", http_static_asset, AUTH_PUBLIC, 0, "static"},
 
@@ -86,6 +88,22 @@ const struct route api_routes[] = {
     {M_POST, "/admin/operator-focus", api_operator_focus, AUTH_OPERATOR, 64 * 1024, NULL},
     {M_GET, "/api/sessions", api_sessions_list, AUTH_VIEWER, 0, NULL},
     {M_GET, "/api/sessions/{id}", api_session_get, AUTH_VIEWER, 0, NULL},
+
+    /* The guest agent (SPEC §8b, api/guest.c): the public sign-in by
+     * emailed code, then the guest's own routes with a guest token
+     * (AUTH_GUEST: a gtk_ token resolved by api/guest_auth.c, good here
+     * alone). The operator revokes a guest's tokens. */
+    {M_POST, "/guest/session", api_guest_session_create, AUTH_PUBLIC, 4096, NULL},
+    {M_DELETE, "/guest/session", api_guest_session_delete, AUTH_GUEST, 0, NULL},
+    {M_POST, "/guest/session/verify", api_guest_session_verify, AUTH_PUBLIC, 4096, NULL},
+    {M_GET, "/guest/me", api_guest_me, AUTH_GUEST, 0, NULL},
+    {M_POST, "/guest/chat", api_guest_chat, AUTH_GUEST, 64 * 1024, NULL},
+    {M_GET, "/guest/bookings/{id}", api_guest_booking_get, AUTH_GUEST, 0, NULL},
+    {M_GET, "/guest/bookings/{id}/balance", api_guest_booking_balance, AUTH_GUEST, 0, NULL},
+    {M_GET, "/guest/items", api_guest_items_list, AUTH_GUEST, 0, NULL},
+    {M_GET, "/guest/items/{id}", api_guest_item_get, AUTH_GUEST, 0, NULL},
+    {M_GET, "/guest/threads/{id}", api_guest_thread_get, AUTH_GUEST, 0, NULL},
+    {M_DELETE, "/api/guests/{id}/tokens", api_guest_tokens_revoke, AUTH_OPERATOR, 0, NULL},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

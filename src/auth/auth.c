@@ -249,6 +249,9 @@ enum lu_rc auth_authenticate(const struct auth *a, const char *header, struct pr
 
 bool principal_has_role(const struct principal *p, enum role min)
 {
+    if (p->guest) {
+        return false; /* a guest holds no operator role */
+    }
     return p->role >= min;
 }
 

@@ -28,6 +28,11 @@ struct principal {
     bool all_properties;    /* owner and service */
     size_t nproperties;
     char **properties;      /* owned; freed by principal_clear */
+    /* A guest signed in by emailed code (SPEC §8b, api/guest_auth.c): sub
+     * is "guest:<guest id>", properties the guest's one property, and no
+     * role check passes, so the principal is good on the /guest/ routes alone. */
+    bool guest;
+    char guest_id[64];
 };
 
 struct auth;

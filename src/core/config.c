@@ -278,12 +278,20 @@ enum lu_rc config_load(struct lu_config *cfg, config_lookup_fn lookup, char *err
     cfg->port = 8080;
     cfg->db_pool = 8;
     cfg->session_ttl_s = 1800;
+    cfg->guest_code_ttl_s = GUEST_CODE_TTL_S_DEFAULT;
+    cfg->guest_signin_rate_limit = GUEST_SIGNIN_RATE_LIMIT_DEFAULT;
     cfg->stripe_tolerance_s = 300;
     cfg->outbox_backoff_ms = OUTBOX_BACKOFF_MS_DEFAULT;
     cfg->outbox_timeout_ms = OUTBOX_TIMEOUT_MS_DEFAULT;
     cfg->auto_migrate = true;
+    /* A worker waiting for its batch's fsync or for PostgreSQL holds no
+     * core, and a group commit holds at most one request per waiting
+     * worker: 4 per core, at least 16 (docs/PERFORMANCE.md, change 7). */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg->threads = cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
+    long threads = cores < 1 ? THREADS_DEFAULT_MIN : 4 * cores;
+    cfg->threads = threads < THREADS_DEFAULT_MIN ? THREADS_DEFAULT_MIN
+                   : threads > THREADS_MAX       ? THREADS_MAX
+                                                 : (int)threads;
     err[0] = '\0';
 
     const char *v;
@@ -302,7 +310,11 @@ enum lu_rc config_load(struct lu_config *cfg, config_lookup_fn lookup, char *err
                  cap) ||
         !int_var(lookup, "LUCIA_STRIPE_TOLERANCE_SECONDS", 1, 86400, &cfg->stripe_tolerance_s,
                  err, cap) ||
-        !int_var(lookup, "LUCIA_THREADS", 1, 64, &cfg->threads, err, cap) ||
+        !int_var(lookup, "LUCIA_GUEST_CODE_TTL_SECONDS", 1, GUEST_CODE_TTL_S_DEFAULT,
+                 &cfg->guest_code_ttl_s, err, cap) ||
+        !int_var(lookup, "LUCIA_GUEST_SIGNIN_RATE_LIMIT", 1, 100000,
+                 &cfg->guest_signin_rate_limit, err, cap) ||
+        !int_var(lookup, "LUCIA_THREADS", 1, THREADS_MAX, &cfg->threads, err, cap) ||
         !int_var(lookup, "LUCIA_OUTBOX_BACKOFF_MS", 1, OUTBOX_BACKOFF_MAX_MS,
                  &cfg->outbox_backoff_ms, err, cap) ||
         !int_var(lookup, "LUCIA_OUTBOX_TIMEOUT_MS", OUTBOX_TIMEOUT_MS_MIN, OUTBOX_TIMEOUT_MS_MAX,
@@ -315,6 +327,13 @@ enum lu_rc config_load(struct lu_config *cfg, config_lookup_fn lookup, char *err
     strings_load(cfg, lookup);
     if (!urls_load(cfg, lookup, err, cap)) {
         return LU_INVALID;
+    }
+    /* SQLite's connections are in-process and cheap: by default one per
+     * worker and two spare, so every waiting worker's write can join one
+     * group commit. PostgreSQL's stay at 8 per process (its
+     * max_connections is shared by every process). */
+    if (cfg->database_url == NULL && get(lookup, "LUCIA_DB_POOL") == NULL) {
+        cfg->db_pool = cfg->threads + 2 > DB_POOL_MAX ? DB_POOL_MAX : cfg->threads + 2;
     }
     if (!clock_zone_valid(cfg->operator_time_zone)) {
         snprintf(err, cap, "OPERATOR_TIME_ZONE must be an IANA time zone such as Europe/Rome");

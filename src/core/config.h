@@ -26,6 +26,8 @@ struct lu_config {
     const char *redis_url;
     const char *redis_prefix;
     int session_ttl_s;
+    int guest_code_ttl_s;          /* LUCIA_GUEST_CODE_TTL_SECONDS, SPEC §8b */
+    int guest_signin_rate_limit;   /* LUCIA_GUEST_SIGNIN_RATE_LIMIT, a minute per address */
     const char *operator_time_zone;
     const char *service_key;
     const char *jwt_secret;

@@ -59,6 +59,11 @@ _Static_assert(HTTP_CONNECTION_MEMORY_BYTES > 2 * HTTP_HEADER_BYTES_MAX,
 /* Connections kept per process (LUCIA_DB_POOL bounds it). */
 #define DB_POOL_MAX 64
 
+/* HTTP worker threads (LUCIA_THREADS): at most THREADS_MAX; by default 4
+ * per core and at least THREADS_DEFAULT_MIN (core/config.c). */
+#define THREADS_MAX 64
+#define THREADS_DEFAULT_MIN 16
+
 /* Prepared statements kept per SQLite connection (db_sqlite.c). Lucia's
  * store has a few dozen distinct statements; 64 holds every hot one, and a
  * statement evicted is only prepared again. */
@@ -199,6 +204,37 @@ _Static_assert(KV_REDIS_BACKOFF_INITIAL_MS <= KV_REDIS_BACKOFF_MAX_MS, "backoff 
 #define VERIFY_TOKEN_TTL_S (24 * 3600)
 #define VERIFY_TOKEN_BYTES 32
 
+/* --- the guest agent (src/guest/, SPEC §8b) ------------------------------ */
+
+/* A sign-in code is six digits that live 10 minutes (LUCIA_GUEST_CODE_TTL_
+ * SECONDS may shorten it for tests) and lock after 5 wrong tries: 5 guesses
+ * in 10^6 per code is a 1-in-200,000 chance. */
+#define GUEST_CODE_TTL_S_DEFAULT 600
+#define GUEST_CODE_WRONG_TRIES_MAX 5
+/* Sign-in requests: per client address GUEST_SIGNIN_RATE_LIMIT_DEFAULT a
+ * minute (LUCIA_GUEST_SIGNIN_RATE_LIMIT), the same for verifications; per
+ * email 5 codes in 15 minutes, so nobody floods a guest's inbox. */
+#define GUEST_SIGNIN_RATE_LIMIT_DEFAULT 10
+#define GUEST_SIGNIN_RATE_WINDOW_S 60
+#define GUEST_EMAIL_RATE_LIMIT 5
+#define GUEST_EMAIL_RATE_WINDOW_S (15 * 60)
+/* A guest token is "gtk_" and 32 random bytes as 43 base64url characters;
+ * it lives 7 days, and only its SHA-256 is stored. Its last use is written
+ * at most every GUEST_TOKEN_TOUCH_S, so reads do not each cost a write. */
+#define GUEST_TOKEN_BYTES 32
+#define GUEST_TOKEN_TTL_S (7 * 86400)
+#define GUEST_TOKEN_TOUCH_S 300
+/* Bookings and items one guest's answers read: a guest has a few stays and
+ * a few dozen requests; past this the lists say they were cut. */
+#define GUEST_BOOKINGS_MAX 50
+#define GUEST_ITEMS_MAX 200
+/* Items a my_requests reply lists, newest first. */
+#define GUEST_REPLY_ITEMS_MAX 10
+/* Guest check-in and check-out times when the property records none
+ * (the schema keeps dates only): 16:00 and 10:00 local. */
+#define GUEST_CHECK_IN_TIME "4:00 PM"
+#define GUEST_CHECK_OUT_TIME "10:00 AM"
+
 /* --- intake (src/intake/): inbound Twilio and Postmark webhooks ---------- */
 
 /* A Twilio message webhook carries about 25 parameters plus two per media
@@ -302,6 +338,10 @@ _Static_assert(INTAKE_TITLE_BYTES_MAX < NAME_BYTES_MAX, "a title must fit an ite
 /* Turns one session keeps; a longer conversation starts a new session
  * (422), so a transcript read stays bounded. */
 #define FOCUS_SESSION_TURNS_MAX 1000
+
+/* malloc arenas of a serving process: one per core, at least this many
+ * (src/main.c memory_tune). */
+#define MALLOC_ARENAS_MIN 2
 
 /* Ids remembered as already given in one offer chain ("next" skips them). */
 #define FOCUS_OFFER_GIVEN_MAX 64

@@ -202,7 +202,7 @@ static const char *const protected_words[] = {
     "leather",   "feather",  "heather",  "evening",   "events",   "leaving",   "heating",
     "eating",    "meeting",  "matters",  "batters",   "latter",   "letter",    "better",
     "bitter",    "butter",   "hotter",   "mattress",  "tomorrow", "marrow",    "borrow",
-    "sorrow",
+    "sorrow",    "cleaning",  "cleaner",
 };
 
 static bool is_word_char(unsigned char c)

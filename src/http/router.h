@@ -24,6 +24,8 @@ enum auth_level {
     AUTH_OWNER,      /* owner or service: manages properties */
     AUTH_SERVICE,    /* the engine-only service key */
     AUTH_HANDLER,    /* the handler decides (/metrics, webhooks) */
+    AUTH_GUEST,      /* a guest token (gtk_…), on the /guest/ routes only: resolved against the
+                        database by the guest handlers (api/guest_auth.c) */
 };
 
 enum http_method {

@@ -1,8 +1,8 @@
 /*
  * static.c — the admin's embedded static files (see static.h).
  *
- * Called by the router for GET (and HEAD) of "/", "/static/{file}" and
- * "/static/{dir}/{file}". It must never touch the disk, never serve an
+ * Called by the router for GET (and HEAD) of "/", "/guest", "/static/{file}"
+ * and "/static/{dir}/{file}". It must never touch the disk, never serve an
  * embedded file outside admin/ (the SQL migrations live in the same table),
  * and never answer without the security headers: the page is where a token
  * is typed, so it must not be framed, must not run injected inline script
@@ -175,6 +175,11 @@ void http_static_serve(struct lu_req *req, const char *name)
 void http_static_index(struct lu_req *req)
 {
     http_static_serve(req, STATIC_DIR "index.html");
+}
+
+void http_static_guest(struct lu_req *req)
+{
+    http_static_serve(req, STATIC_DIR "guest/index.html");
 }
 
 void http_static_asset(struct lu_req *req)

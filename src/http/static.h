@@ -1,8 +1,10 @@
 /*
  * static.h — the operator admin's static files (SPEC §1, §4), served from
  * the table that tools/embed.c compiles into the binary (core/embedded.h):
- * `GET /` is admin/index.html, `GET /static/<file>` and
- * `GET /static/<dir>/<file>` are admin/<file> and admin/<dir>/<file>.
+ * `GET /` is admin/index.html, `GET /guest` is the guest chat page
+ * admin/guest/index.html (SPEC §8b; its assets are /static/guest/<file>),
+ * `GET /static/<file>` and `GET /static/<dir>/<file>` are admin/<file> and
+ * admin/<dir>/<file>.
  *
  * Public (no token): these files hold no data, only the page that asks for
  * a token. Every answer, the 404 included, carries the page's security
@@ -24,8 +26,10 @@
 /* The longest embedded name looked up ("admin/<dir>/<file>"). */
 #define STATIC_NAME_BYTES_MAX 160
 
-/* Route handlers: "/" and "/static/{file}" or "/static/{dir}/{file}". */
+/* Route handlers: "/", "/guest" and "/static/{file}" or
+ * "/static/{dir}/{file}". */
 void http_static_index(struct lu_req *req);
+void http_static_guest(struct lu_req *req);
 void http_static_asset(struct lu_req *req);
 
 /* Answers req with the embedded file `name` (borrowed, e.g.

@@ -1,7 +1,9 @@
-// run.mjs — the operator admin in headless Chromium (Debian's chromium,
-// driven by playwright-core; no browser is ever downloaded), against the
-// real `lucia` binary loaded with `lucia demo`. tests/run.sh runs it after
-// the end-to-end suite and counts its results.
+// run.mjs — the operator admin and the guest page in headless Chromium
+// (Debian's chromium, driven by playwright-core; no browser is ever
+// downloaded), against the real `lucia` binary loaded with `lucia demo`.
+// tests/run.sh runs it after the end-to-end suite and counts its results.
+// guest.test.mjs starts an engine of its own (with a Resend stand-in) and
+// is torn down after the last test.
 //
 //   node tests/browser/run.mjs [--summary FILE] [PATTERN...]
 //
@@ -16,7 +18,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { Lucia } from './lucia.mjs';
-import { tests } from './admin.test.mjs';
+import { tests as adminTests } from './admin.test.mjs';
+import { tests as guestTests, teardown as guestTeardown } from './guest.test.mjs';
 import { Skip } from './helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -50,6 +53,7 @@ async function main() {
   const shots = join(repo, 'build', 'screenshots');
   mkdirSync(shots, { recursive: true });
 
+  const tests = [...adminTests, ...guestTests];
   const selected = tests.filter((t) => !args.patterns.length || args.patterns.some((p) => t.name.includes(p)));
   let passed = 0;
   let failed = 0;
@@ -97,6 +101,12 @@ async function main() {
     console.log(`FAILED  setup\n${indent(err && err.stack ? err.stack : String(err))}`);
   } finally {
     if (browser) await browser.close().catch(() => {});
+    try {
+      await guestTeardown();
+    } catch (err) {
+      failed++;
+      console.log(`FAILED  guest server\n${indent(err && err.stack ? err.stack : String(err))}`);
+    }
     try {
       await lucia.stop();
     } catch (err) {

@@ -50,6 +50,14 @@ PUBLIC = {
     ("GET", "/static/{dir}/{file}"), ("POST", "/webhooks/stripe"),
     ("POST", "/webhooks/twilio"), ("POST", "/webhooks/postmark"),
     ("POST", "/api/waitlist"), ("GET", "/verify"),
+    ("POST", "/guest/session"), ("POST", "/guest/session/verify"), ("GET", "/guest"),
+}
+# Guest-token routes (SPEC §8b): no operator role opens them, so every
+# operator token, the service key and every bad token is 401 there; the
+# guest isolation table is tests/e2e/test_guest.py's.
+GUEST = {
+    ("DELETE", "/guest/session"), ("GET", "/guest/me"), ("POST", "/guest/chat"),
+    ("GET", "/guest/items"),
 }
 
 # Writes: what a viewer must be refused with 403. The body is a valid one
@@ -62,7 +70,7 @@ WRITES = {
     ("POST", "/api/items"), ("PATCH", "/api/items/{id}"),
     ("POST", "/api/items/{id}/transition"),
     ("POST", "/api/messages"), ("POST", "/api/guests/{id}/verify-email"),
-    ("POST", "/admin/operator-focus"),
+    ("POST", "/admin/operator-focus"), ("DELETE", "/api/guests/{id}/tokens"),
 }
 # Owner-only routes: an operator is refused with 403.
 OWNER_ONLY = {
@@ -188,12 +196,15 @@ class AuthzTest(unittest.TestCase):
             "/api/messages": {"guest_id": ids["gst"], "channel": "sms", "body": "Hello"},
             "/api/guests/{id}/verify-email": {},
             "/admin/operator-focus": {"message": "what matters now?"},
+            "/api/guests/{id}/tokens": None,
+            "/guest/session": None,
+            "/guest/chat": {"message": "any update?"},
         }
         return bodies[pattern]
 
     # -- the table -----------------------------------------------------------
     def test_every_route_is_in_the_table(self):
-        known = PUBLIC | WRITES | STREAMS | {("GET", p) for p in FILTERS}
+        known = PUBLIC | WRITES | STREAMS | GUEST | {("GET", p) for p in FILTERS}
         for m, p in route_table():
             if "{id}" in p and m == "GET":
                 continue  # the path-id rows below cover every GET /{id}
@@ -246,8 +257,8 @@ class AuthzTest(unittest.TestCase):
         for tok_name in ("operator", "viewer"):
             tok = getattr(self, tok_name)
             for m, p in route_table():
-                if "{id}" not in p or p.startswith(("/api/messages", "/api/sessions")):
-                    continue
+                if "{id}" not in p or p.startswith(("/api/messages", "/api/sessions", "/guest/")):
+                    continue  # /guest/: 401 to every operator token (GUEST above)
                 if tok_name == "viewer" and m != "GET":
                     continue  # a viewer's write is 403 before any lookup
                 if p.startswith("/api/properties") and m != "GET":

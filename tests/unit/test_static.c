@@ -1,7 +1,7 @@
 /*
  * test_static.c — the admin's static file helpers (http/static.h): which
  * names may be looked up, the content types, If-None-Match matching, and
- * that the embedded admin is there at all.
+ * that the embedded admin and the guest page are there at all.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/embedded.h"
@@ -79,6 +80,26 @@ static void test_admin_is_embedded(void **state)
     }
 }
 
+/* The guest page (GET /guest) is embedded under admin/guest/, so its assets
+ * are served by /static/guest/{file}, and it loads only its own files. */
+static void test_guest_page_is_embedded(void **state)
+{
+    (void)state;
+    const struct embedded_file *page = embedded_find("admin/guest/index.html");
+    assert_non_null(page);
+    assert_string_equal(http_static_content_type("admin/guest/index.html"),
+                        "text/html; charset=utf-8");
+    char *html = strndup((const char *)page->data, page->len);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "<script type=\"module\" src=\"/static/guest/guest.js\">"));
+    assert_null(strstr(html, "<script>"));
+    assert_null(strstr(html, " style="));
+    free(html);
+    assert_non_null(embedded_find("admin/guest/guest.js"));
+    assert_non_null(embedded_find("admin/guest/api.js"));
+    assert_non_null(embedded_find("admin/guest/guest.css"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -86,6 +107,7 @@ int main(void)
         cmocka_unit_test(test_content_types),
         cmocka_unit_test(test_etag_matching),
         cmocka_unit_test(test_admin_is_embedded),
+        cmocka_unit_test(test_guest_page_is_embedded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
