@@ -204,6 +204,13 @@ struct ledger_summary {
     int64_t paid_cents;
     int64_t open_cents;
     const char *status; /* static */
+    /* What the risks read selects candidates by (store/payments.c keeps
+     * them per booking): disputes not yet closed, refunds pending or
+     * requiring action, and whether the newest attempt failed (see
+     * ledger_risks_of), whatever the currency. */
+    int64_t disputes_open;
+    int64_t refunds_pending;
+    bool attempt_failed;
 };
 void ledger_summary_compute(int64_t total_cents, const char *currency,
                             const struct ledger_record *recs, size_t n, struct ledger_summary *out);
@@ -270,6 +277,17 @@ struct ledger_risk {
  */
 size_t ledger_risks_of(const struct ledger_booking *b, const struct ledger_record *recs, size_t n,
                        const struct zone *z, int64_t now_s, struct ledger_risk *out);
+
+/*
+ * ledger_risks_of for a booking whose records raise no dispute_open,
+ * refund_pending, payment_failed or overpaid risk — its summary has no
+ * open dispute, no pending refund, no failed last attempt and paid_cents
+ * <= total — judged from paid_cents alone (the summary's, in the booking's
+ * currency): balance_overdue or balance_due_soon, or nothing. The same
+ * rules and words as ledger_risks_of, which it equals for such a booking.
+ */
+size_t ledger_balance_risks_of(const struct ledger_booking *b, int64_t paid_cents,
+                               const struct zone *z, int64_t now_s, struct ledger_risk *out);
 
 /* Sorts most severe first: reason (the enum's order), then since (oldest
  * first), then amount (largest first), then booking id, then detail. */

@@ -29,6 +29,38 @@ static bool dispute_open(const struct ledger_record *r)
     return r->kind == LEDGER_DISPUTE && !ledger_record_terminal(r);
 }
 
+static bool refund_pending(const struct ledger_record *r)
+{
+    return r->kind == LEDGER_REFUND &&
+           (is(r->status, "pending") || is(r->status, "requires_action"));
+}
+
+/* The newest attempt (ledger.h), or NULL. */
+static const struct ledger_record *last_attempt(const struct ledger_record *recs, size_t n)
+{
+    const struct ledger_record *last = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct ledger_record *r = &recs[i];
+        bool attempt = r->kind == LEDGER_PAYMENT_INTENT ||
+                       (r->kind == LEDGER_CHARGE && r->payment_intent[0] == '\0');
+        if (attempt &&
+            (last == NULL || r->status_created > last->status_created ||
+             (r->status_created == last->status_created && strcmp(r->id, last->id) > 0))) {
+            last = r;
+        }
+    }
+    return last;
+}
+
+static bool attempt_failed(const struct ledger_record *r)
+{
+    if (r->kind == LEDGER_CHARGE) {
+        return is(r->status, "failed");
+    }
+    return is(r->status, "requires_payment_method") &&
+           (r->failure_code[0] || r->failure_message[0]);
+}
+
 /* Money of one payment group: received and refunded, counted once. */
 static void group_money(const struct ledger_record *recs, size_t n, const char *key,
                         const char *currency, int64_t *received, int64_t *refunded)
@@ -71,9 +103,9 @@ void ledger_summary_compute(int64_t total_cents, const char *currency,
     LU_ASSERT(out != NULL && (recs != NULL || n == 0));
     memset(out, 0, sizeof *out);
     out->total_cents = total_cents;
-    bool disputed = false;
     for (size_t i = 0; i < n; i++) {
-        disputed = disputed || dispute_open(&recs[i]);
+        out->disputes_open += dispute_open(&recs[i]) ? 1 : 0;
+        out->refunds_pending += refund_pending(&recs[i]) ? 1 : 0;
         const char *key = ledger_group_key(recs, n, i);
         bool first = true;
         for (size_t j = 0; j < i && first; j++) {
@@ -89,7 +121,9 @@ void ledger_summary_compute(int64_t total_cents, const char *currency,
     out->paid_cents = out->received_cents - out->refunded_cents;
     int64_t open = total_cents - out->paid_cents;
     out->open_cents = open > 0 ? open : 0;
-    out->status = disputed                                     ? "disputed"
+    const struct ledger_record *last = last_attempt(recs, n);
+    out->attempt_failed = last != NULL && attempt_failed(last);
+    out->status = out->disputes_open > 0                       ? "disputed"
                   : out->received_cents == 0                   ? "unpaid"
                   : out->refunded_cents >= out->received_cents ? "refunded"
                   : out->paid_cents > total_cents              ? "overpaid"
@@ -178,32 +212,6 @@ static int64_t day_start(const struct zone *z, const char *date)
     return zone_day_bounds(z, date, &start, &end) ? start : 0;
 }
 
-/* The newest attempt (ledger.h), or NULL. */
-static const struct ledger_record *last_attempt(const struct ledger_record *recs, size_t n)
-{
-    const struct ledger_record *last = NULL;
-    for (size_t i = 0; i < n; i++) {
-        const struct ledger_record *r = &recs[i];
-        bool attempt = r->kind == LEDGER_PAYMENT_INTENT ||
-                       (r->kind == LEDGER_CHARGE && r->payment_intent[0] == '\0');
-        if (attempt &&
-            (last == NULL || r->status_created > last->status_created ||
-             (r->status_created == last->status_created && strcmp(r->id, last->id) > 0))) {
-            last = r;
-        }
-    }
-    return last;
-}
-
-static bool attempt_failed(const struct ledger_record *r)
-{
-    if (r->kind == LEDGER_CHARGE) {
-        return is(r->status, "failed");
-    }
-    return is(r->status, "requires_payment_method") &&
-           (r->failure_code[0] || r->failure_message[0]);
-}
-
 /* dispute_open and refund_pending: one per booking, the oldest record's
  * date, the sum of the amounts in the booking's currency (or the first
  * record's when none is). */
@@ -217,9 +225,7 @@ static void record_risks(const struct ledger_booking *b, const struct ledger_rec
         size_t hits = 0;
         for (size_t i = 0; i < n; i++) {
             const struct ledger_record *r = &recs[i];
-            bool hit = pass == 0 ? dispute_open(r)
-                                 : r->kind == LEDGER_REFUND && (is(r->status, "pending") ||
-                                                                is(r->status, "requires_action"));
+            bool hit = pass == 0 ? dispute_open(r) : refund_pending(r);
             if (!hit) {
                 continue;
             }
@@ -340,6 +346,26 @@ size_t ledger_risks_of(const struct ledger_booking *b, const struct ledger_recor
     zone_date_of(z, now_s, today);
     balance_risk(b, &s, z, today, out, &count);
     LU_ASSERT(count <= LEDGER_RISKS_PER_BOOKING_MAX);
+    return count;
+}
+
+size_t ledger_balance_risks_of(const struct ledger_booking *b, int64_t paid_cents,
+                               const struct zone *z, int64_t now_s, struct ledger_risk *out)
+{
+    LU_ASSERT(b != NULL && b->id != NULL && z != NULL && out != NULL);
+    size_t count = 0;
+    if (b->status != NULL && is(b->status, "cancelled")) {
+        return 0;
+    }
+    struct ledger_summary s;
+    memset(&s, 0, sizeof s);
+    s.total_cents = b->total_cents;
+    s.paid_cents = paid_cents;
+    int64_t open = b->total_cents - paid_cents;
+    s.open_cents = open > 0 ? open : 0;
+    char today[ZONE_DATE_BYTES];
+    zone_date_of(z, now_s, today);
+    balance_risk(b, &s, z, today, out, &count);
     return count;
 }
 

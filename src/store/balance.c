@@ -7,6 +7,9 @@
  * booking's stripe_financial_records by ledger_summary_compute (the rules
  * are in ledger/ledger.h), the same function behind
  * /api/bookings/{id}/payments and the risks. open_cents never goes below 0.
+ * A list of stays reads paid_cents from the booking's payment summary
+ * (payments_summary.c, kept by the same function in the same transaction
+ * as the records) and shapes it here too.
  */
 #include <stdlib.h>
 
@@ -14,6 +17,14 @@
 #include "ledger/ledger.h"
 #include "store/payments_internal.h"
 #include "store/store.h"
+
+json_t *payment_balance_json(int64_t total_cents, const char *currency, int64_t paid_cents)
+{
+    int64_t open = total_cents - paid_cents; /* as ledger_summary_compute */
+    return json_pack("{s:I, s:I, s:I, s:s?}", "total_cents", (json_int_t)total_cents, "paid_cents",
+                     (json_int_t)paid_cents, "open_cents", (json_int_t)(open > 0 ? open : 0),
+                     "currency", currency);
+}
 
 enum lu_rc store_booking_balance(struct db_conn *conn, const json_t *booking, json_t **out)
 {
@@ -30,8 +41,6 @@ enum lu_rc store_booking_balance(struct db_conn *conn, const json_t *booking, js
     struct ledger_summary s;
     ledger_summary_compute(total, currency, recs, n, &s);
     free(recs);
-    *out = json_pack("{s:I, s:I, s:I, s:s?}", "total_cents", total, "paid_cents",
-                     (json_int_t)s.paid_cents, "open_cents", (json_int_t)s.open_cents, "currency",
-                     currency);
+    *out = payment_balance_json(total, currency, s.paid_cents);
     return *out ? LU_OK : LU_NOMEM;
 }

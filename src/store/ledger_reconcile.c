@@ -187,6 +187,183 @@ static enum lu_rc compare_records(struct db_conn *conn, struct rebuilt *b, FILE 
     }
 }
 
+/* --- payment summaries (migration 0010) --------------------------------- */
+
+/* A rebuilt record's booking, for grouping by booking. */
+struct by_booking {
+    const char *booking_id;
+    size_t index;
+};
+
+static int by_booking_cmp(const void *pa, const void *pb)
+{
+    const struct by_booking *a = pa, *b = pb;
+    int c = strcmp(a->booking_id, b->booking_id);
+    return c != 0 ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+/* The run of order (sorted) whose booking is id: [*first, *first + *n). */
+static void run_of(const struct by_booking *order, size_t n, const char *id, size_t *first,
+                   size_t *count)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(order[mid].booking_id, id) < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    size_t end = lo;
+    while (end < n && strcmp(order[end].booking_id, id) == 0) {
+        end++;
+    }
+    *first = lo;
+    *count = end - lo;
+}
+
+static bool text_same(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* One stored summary row against the booking and the rebuilt records. */
+static void summary_check(const struct db_rows *rows, size_t r, const struct rebuilt *b,
+                          const struct by_booking *order, size_t norder, bool *run_seen,
+                          struct ledger_record *scratch, FILE *out,
+                          struct ledger_reconcile_report *report)
+{
+    const char *id = db_rows_text(rows, r, 0);
+    char why[256];
+    if (db_rows_text(rows, r, (size_t)db_rows_col(rows, "known_id")) != NULL) {
+        static const char *const sides[][2] = {{"status", "b_status"},
+                                               {"check_in", "b_check_in"},
+                                               {"deadline", NULL},
+                                               {"total_cents", "b_total_cents"},
+                                               {"currency", "b_currency"}};
+        for (size_t k = 0; k < sizeof sides / sizeof sides[0]; k++) {
+            const char *stored = db_rows_text(rows, r, (size_t)db_rows_col(rows, sides[k][0]));
+            const char *booking =
+                sides[k][1] != NULL
+                    ? db_rows_text(rows, r, (size_t)db_rows_col(rows, sides[k][1]))
+                    : payment_summary_deadline(
+                          db_rows_text(rows, r, (size_t)db_rows_col(rows, "b_due")),
+                          db_rows_text(rows, r, (size_t)db_rows_col(rows, "b_check_in")));
+            if (!text_same(stored, booking)) {
+                snprintf(why, sizeof why, "payment summary %s %.64s vs the booking's %.64s",
+                         sides[k][0], stored ? stored : "null", booking ? booking : "null");
+                diff_line(out, report, "booking %s: %s", id, why);
+                break;
+            }
+        }
+    }
+    size_t first = 0, n = 0;
+    run_of(order, norder, id, &first, &n);
+    for (size_t i = 0; i < n; i++) {
+        run_seen[first + i] = true;
+    }
+    if (n > LEDGER_BOOKING_RECORDS_MAX) {
+        diff_line(out, report, "booking %s: %s", id,
+                  "more records than one booking's payment truth is computed from");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        scratch[i] = b->recs[order[first + i].index];
+    }
+    struct payment_summary stored, rebuilt;
+    payment_summary_row_read(rows, r, &stored);
+    payment_summary_expect(db_rows_text(rows, r, (size_t)db_rows_col(rows, "money_currency")),
+                           scratch, n, &rebuilt);
+    if (!payment_summary_same(&stored, &rebuilt, why, sizeof why)) {
+        diff_line(out, report, "booking %s: payment summary %s (stored vs rebuilt)", id, why);
+    }
+}
+
+static enum lu_rc summaries_walk(struct db_conn *conn, const struct rebuilt *b,
+                                 const struct by_booking *order, size_t norder, bool *run_seen,
+                                 struct ledger_record *scratch, FILE *out,
+                                 struct ledger_reconcile_report *report)
+{
+    char after[LEDGER_ID_BYTES] = "";
+    for (;;) {
+        struct db_param p[] = {P_TEXT(after), P_INT(LEDGER_RECONCILE_BATCH_ROWS)};
+        struct db_rows *rows = NULL;
+        enum lu_rc rc = db_exec(
+            conn,
+            "SELECT s.booking_id, s.status, s.check_in, s.deadline, s.total_cents, s.currency, "
+            "s.money_currency, s.records, s.received_cents, s.refunded_cents, s.paid_cents, "
+            "s.disputes_open, s.refunds_pending, s.attempt_failed, b.id AS known_id, "
+            "b.status AS b_status, b.check_in AS b_check_in, b.balance_due_on AS b_due, "
+            "b.total_cents AS b_total_cents, b.currency AS b_currency "
+            "FROM booking_payment_summaries s LEFT JOIN bookings b ON b.id = s.booking_id "
+            "WHERE s.booking_id > ? ORDER BY s.booking_id LIMIT ?",
+            p, 2, &rows, NULL);
+        size_t nrows = rc == LU_OK ? rows->nrows : 0;
+        for (size_t r = 0; r < nrows; r++) {
+            summary_check(rows, r, b, order, norder, run_seen, scratch, out, report);
+            snprintf(after, sizeof after, "%s", db_rows_text(rows, r, 0));
+        }
+        db_rows_free(rows);
+        if (rc != LU_OK || nrows < LEDGER_RECONCILE_BATCH_ROWS) {
+            return rc;
+        }
+    }
+}
+
+/* Bookings without a summary row: the triggers of 0010 make one each. */
+static enum lu_rc summaries_missing(struct db_conn *conn, FILE *out,
+                                    struct ledger_reconcile_report *report)
+{
+    struct db_param p[] = {P_INT(LEDGER_RECONCILE_SHOWN_MAX + 1)};
+    struct db_rows *rows = NULL;
+    enum lu_rc rc = db_exec(conn,
+                            "SELECT b.id FROM bookings b WHERE NOT EXISTS (SELECT 1 FROM "
+                            "booking_payment_summaries s WHERE s.booking_id = b.id) "
+                            "ORDER BY b.id LIMIT ?",
+                            p, 1, &rows, NULL);
+    for (size_t r = 0; rc == LU_OK && r < rows->nrows; r++) {
+        diff_line(out, report, "booking %s: %s", db_rows_text(rows, r, 0),
+                  "no payment summary row");
+    }
+    db_rows_free(rows);
+    return rc;
+}
+
+/* Every summary row against its booking and the rebuilt records; every
+ * booking and every booking the rebuilt records name has a row. */
+static enum lu_rc compare_summaries(struct db_conn *conn, const struct rebuilt *b, FILE *out,
+                                    struct ledger_reconcile_report *report)
+{
+    size_t norder = 0;
+    struct by_booking *order = calloc(b->n ? b->n : 1, sizeof *order);
+    bool *run_seen = calloc(b->n ? b->n : 1, sizeof *run_seen);
+    struct ledger_record *scratch = calloc(LEDGER_BOOKING_RECORDS_MAX, sizeof *scratch);
+    enum lu_rc rc = order && run_seen && scratch ? LU_OK : LU_NOMEM;
+    for (size_t i = 0; rc == LU_OK && i < b->n; i++) {
+        if (b->recs[i].booking_id[0] != '\0') {
+            order[norder++] = (struct by_booking){b->recs[i].booking_id, i};
+        }
+    }
+    if (rc == LU_OK) {
+        qsort(order, norder, sizeof *order, by_booking_cmp);
+        rc = summaries_walk(conn, b, order, norder, run_seen, scratch, out, report);
+    }
+    for (size_t i = 0; rc == LU_OK && i < norder; i++) {
+        if (!run_seen[i] && (i == 0 || strcmp(order[i].booking_id, order[i - 1].booking_id))) {
+            diff_line(out, report, "booking %s: %s", order[i].booking_id,
+                      "no payment summary row, and the events give it records");
+        }
+    }
+    if (rc == LU_OK) {
+        rc = summaries_missing(conn, out, report);
+    }
+    free(order);
+    free(run_seen);
+    free(scratch);
+    return rc;
+}
+
 static enum lu_rc count_unlinked(struct db_conn *conn, FILE *out,
                                  struct ledger_reconcile_report *report)
 {
@@ -233,6 +410,9 @@ static enum lu_rc walk(struct db_conn *conn, struct rebuilt *b, FILE *out,
         if (!b->seen[i]) {
             diff_line(out, report, "%s: missing; the events build it%s", b->recs[i].id, "");
         }
+    }
+    if (rc == LU_OK) {
+        rc = compare_summaries(conn, b, out, report);
     }
     if (rc == LU_OK) {
         rc = count_unlinked(conn, out, report);

@@ -12,7 +12,13 @@
  *                                         fold was lost or half-applied;
  *   "<id>: stored, but no event builds it" a record without its evidence;
  *   "<id>: missing; the events build it"   an event whose record was lost;
- *   "event <id>: the stored payload does not parse".
+ *   "event <id>: the stored payload does not parse";
+ *   "booking <id>: payment summary <field> X vs Y"  a row of
+ *                                         booking_payment_summaries (0010)
+ *                                         that drifted from the booking
+ *                                         or from the rebuilt records;
+ *   "booking <id>: no payment summary row…" a booking, or a booking the
+ *                                         events name, without its row.
  * Records naming no known booking are reported as a note, not a
  * difference: they are kept on purpose. Everything is read in one read
  * transaction (a server writing meanwhile does not disturb the snapshot),

@@ -628,5 +628,210 @@ class DurabilityTest(StripeBase):
         self.assertIn("1 difference", r.stderr)
 
 
+SUMMARY_MONEY = ("records", "received_cents", "refunded_cents", "paid_cents", "disputes_open",
+                 "refunds_pending", "attempt_failed")
+
+
+class SummaryTest(StripeBase):
+    """booking_payment_summaries (migration 0010): kept by the webhook's fold
+    in the same transaction, equal to a full recompute from the records
+    whatever the order or the duplicates, verified by `lucia ledger
+    reconcile`; and the risks read, which judges only the bookings the
+    summaries name as candidates, loses none of the risks each booking's
+    own full computation gives."""
+
+    def summary(self, bk):
+        rows = self.lucia.db.query(
+            "SELECT " + ", ".join(SUMMARY_MONEY) + ", money_currency, status, total_cents, "
+            "currency FROM booking_payment_summaries WHERE booking_id = ?", bk)
+        self.assertEqual(len(rows), 1, bk)
+        return {k: (int(v) if k in SUMMARY_MONEY or k == "total_cents" else v)
+                for k, v in rows[0].items()}
+
+    def assert_summary_is_the_recompute(self, bk, where):
+        s, p = self.summary(bk), self.payments(bk)
+        got = {k: s[k] for k in ("received_cents", "refunded_cents", "paid_cents")}
+        want = {k: p[k] for k in ("received_cents", "refunded_cents", "paid_cents")}
+        self.assertEqual(got, want, where)
+        self.assertEqual(s["records"], len(p["records"]), where)
+        self.assertEqual(s["disputes_open"] > 0, p["status"] == "disputed", where)
+        reasons = [r["reason"] for r in p["risks"]]
+        self.assertEqual(s["attempt_failed"] == 1 and p["open_cents"] > 0,
+                         "payment_failed" in reasons, where)
+        self.assertEqual((s["status"], s["total_cents"], s["currency"]),
+                         ("requested", p["total_cents"], p["currency"]), where)
+        return s
+
+    def test_summary_equals_a_full_recompute_after_every_event_in_any_order(self):
+        orders = {"in_order": None, "reversed": "reversed", "dup": "dup"}
+        for seed in (1, 2, 3, 4, 5):
+            orders["seed%d" % seed] = seed
+        finals = {}
+        for name, how in orders.items():
+            bk = self.booking(total=100000, check_in=40)
+            sfx = "_s" + name
+            ev = life(bk, sfx)
+            if how == "reversed":
+                ev.reverse()
+            elif how == "dup":
+                ev = ev + ev[::-1] + ev
+            elif how is not None:
+                rng = random.Random(how)
+                ev = ev + [rng.choice(ev) for _ in range(6)]
+                rng.shuffle(ev)
+            s = self.summary(bk)
+            self.assertEqual([s[k] for k in SUMMARY_MONEY], [0] * len(SUMMARY_MONEY))
+            for i, e in enumerate(ev):
+                self.accepted(e)
+                self.assert_summary_is_the_recompute(bk, "%s after event %d" % (name, i))
+            finals[name] = self.summary(bk)
+        first = finals["in_order"]
+        self.assertEqual((first["received_cents"], first["refunded_cents"],
+                          first["paid_cents"], first["disputes_open"]), (100000, 10000, 90000, 0))
+        for name, got in finals.items():
+            self.assertEqual(got, first, name)
+        r = self.reconcile()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def every_risk_booking_by_booking(self, prop):
+        """The risks of each booking of prop, each from its own records
+        (/api/bookings/{id}/payments reads no summary)."""
+        risks, after = [], None
+        for _ in range(100):
+            q = "/api/bookings?property_id=%s&limit=100" % prop
+            page = self.lucia.get(q + ("&after=" + after if after else "")).json()
+            for b in page["data"]:
+                risks += self.payments(b["id"])["risks"]
+            if not page["has_more"]:
+                break
+            after = page["next"]
+        return sorted(json.dumps(r, sort_keys=True) for r in risks)
+
+    def test_candidates_lose_no_risk(self):
+        prop = self.made("/api/properties", {"name": "Villa Candidates", "time_zone": ZONE})["id"]
+        guest = self.made("/api/guests", {"property_id": prop, "name": "Cara Candidate"})["id"]
+
+        def booking(check_in=30, total=100000, due=None):
+            body = {"property_id": prop, "guest_id": guest, "check_in": day(check_in),
+                    "check_out": day(check_in + 3), "total_cents": total, "currency": "EUR"}
+            if due is not None:
+                body["balance_due_on"] = day(due)
+            return self.made("/api/bookings", body)["id"]
+
+        def paid(bk, sfx, amount=30000):
+            self.accepted(event("payment_intent.succeeded", sfx, BASE + 40, booking=bk,
+                                amount=amount, amount_received=amount))
+
+        booking(check_in=-3)                    # unpaid, checked in three days ago: overdue
+        booking(check_in=3)                     # unpaid, arriving in three days: due soon
+        booking(check_in=30, due=-2)            # the balance was due two days ago: overdue
+        booking(check_in=40, due=50)            # due after check-in, far away: no risk
+        paid(booking(check_in=30), "_cand_part")               # partly paid, far away: none
+        paid(booking(check_in=5, total=30000), "_cand_full")   # paid in full: none
+        failed = booking(check_in=40)
+        self.accepted(event("payment_intent.payment_failed", "_cand_fail", BASE + 10,
+                            booking=failed))
+        over = booking(check_in=20, total=30000)
+        paid(over, "_cand_over")
+        r = self.lucia.patch("/api/bookings/" + over, {"total_cents": 20000})
+        self.assertEqual(r.status, 200, r)      # the trigger moves the summary's total
+        moved = booking(check_in=0)
+        paid(moved, "_cand_moved")
+        r = self.lucia.patch("/api/bookings/" + moved, {"currency": "usd"})
+        self.assertEqual(r.status, 200, r)      # money summed in eur: stale until the next fold
+        self.assertEqual(self.summary(moved)["money_currency"], "eur")
+        arriving = booking(check_in=0)
+        paid(arriving, "_cand_arriving")
+        disputed = booking(check_in=60)
+        for name, t in (("payment_intent.succeeded", 40), ("charge.succeeded", 41),
+                        ("charge.dispute.created", 300)):
+            kw = {"booking": disputed} if name.startswith("payment") else {}
+            self.accepted(event(name, "_cand_disp", BASE + t, **kw))
+        r = self.lucia.post("/api/bookings/%s/transition" % disputed,
+                            {"to": "cancelled", "note": "guest cancelled; dispute still open"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.summary(disputed)["status"], "cancelled")
+
+        r = self.lucia.get("/api/payments/risks?property_id=" + prop)
+        self.assertEqual(r.status, 200, r)
+        listed = r.json()
+        self.assertEqual(sorted(x["reason"] for x in listed["data"]),
+                         sorted(["balance_overdue", "balance_due_soon", "balance_overdue",
+                                 "payment_failed", "overpaid", "balance_due_soon",
+                                 "balance_due_soon", "dispute_open"]), listed)
+        self.assertFalse(listed["truncated"])
+        self.assertEqual(sorted(json.dumps(x, sort_keys=True) for x in listed["data"]),
+                         self.every_risk_booking_by_booking(prop))
+        # The day's stays show each booking's own balance, from its summary
+        # or (money summed in another currency) from its records.
+        d = self.lucia.get("/api/today?property_id=" + prop).json()
+        self.assertEqual(sorted(s["id"] for s in d["arrivals"]), sorted([moved, arriving]))
+        for stay in d["arrivals"]:
+            p = self.payments(stay["id"])
+            self.assertEqual(stay["balance"], {"total_cents": p["total_cents"],
+                                               "paid_cents": p["paid_cents"],
+                                               "open_cents": p["open_cents"],
+                                               "currency": p["currency"]}, stay["id"])
+        r = self.reconcile()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_reconcile_reports_a_drifted_summary(self):
+        bk = self.booking(total=100000, check_in=50)
+        for e in life(bk, "_drift")[:6]:
+            self.accepted(e)
+        self.assertEqual(self.reconcile().returncode, 0)
+        paid = self.summary(bk)["paid_cents"]
+        db = self.lucia.db
+        db.execute(("UPDATE booking_payment_summaries SET paid_cents = paid_cents + 1 "
+                    "WHERE booking_id = ?", (bk,)))
+        r = self.reconcile()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("booking %s: payment summary paid_cents %d vs %d" % (bk, paid + 1, paid),
+                      r.stdout)
+        db.execute(("UPDATE booking_payment_summaries SET paid_cents = paid_cents - 1, "
+                    "status = 'cancelled' WHERE booking_id = ?", (bk,)))
+        r = self.reconcile()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("booking %s: payment summary status cancelled vs the booking's requested"
+                      % bk, r.stdout)
+        db.execute(("DELETE FROM booking_payment_summaries WHERE booking_id = ?", (bk,)))
+        r = self.reconcile()
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("booking %s: no payment summary row" % bk, r.stdout)
+        # The next event of the booking writes its row whole again.
+        self.accepted(life(bk, "_drift")[6])
+        r = self.reconcile()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_an_upgraded_database_is_backfilled(self):
+        bk = self.booking(total=100000, check_in=2)
+        for e in life(bk, "_upg")[:10]:   # up to the open dispute
+            self.accepted(e)
+        failed = self.booking(total=50000, check_in=20, currency="usd")
+        self.accepted(event("payment_intent.payment_failed", "_upg_fail", BASE, booking=failed))
+        self.accepted(event("payment_intent.succeeded", "_upg_unknown", BASE,
+                            booking="bk_upgradednobodyknows"))
+        before = self.lucia.get("/api/payments/risks?property_id=" + self.prop).json()
+        summaries = self.lucia.db.query("SELECT * FROM booking_payment_summaries "
+                                        "ORDER BY booking_id")
+        self.assertEqual(self.summary(bk)["disputes_open"], 1)
+        self.lucia.stop()
+        try:
+            r = harness.run_cli(["migrate", "down", "1"], db=self.lucia)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertNotIn("booking_payment_summaries", self.lucia.db.tables())
+            r = harness.run_cli(["migrate", "up"], db=self.lucia)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        finally:
+            self.lucia.start()
+        self.assertEqual(self.lucia.db.query("SELECT * FROM booking_payment_summaries "
+                                             "ORDER BY booking_id"), summaries)
+        r = self.reconcile()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        after = self.lucia.get("/api/payments/risks?property_id=" + self.prop).json()
+        self.assertEqual((after["data"], after["truncated"]), (before["data"], before["truncated"]))
+        self.assertEqual(len(before["data"]), 3)  # disputed, due soon, and the failed payment
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -568,6 +568,119 @@ static void test_risk_reasons_and_order(void **state)
     }
 }
 
+static bool summaries_equal(const struct ledger_summary *a, const struct ledger_summary *b)
+{
+    return a->received_cents == b->received_cents && a->refunded_cents == b->refunded_cents &&
+           a->paid_cents == b->paid_cents && a->open_cents == b->open_cents &&
+           strcmp(a->status, b->status) == 0 && a->disputes_open == b->disputes_open &&
+           a->refunds_pending == b->refunds_pending && a->attempt_failed == b->attempt_failed;
+}
+
+/* The summary the store keeps per booking (booking_payment_summaries,
+ * written after every event) is ledger_summary_compute of the records so
+ * far. After every prefix of a shuffled, duplicated delivery it equals the
+ * summary of the same events folded in order, and its flags say exactly
+ * which risks the booking's records raise: the risks read selects its
+ * candidates by them. */
+static void test_summary_after_every_event_in_any_order(void **state)
+{
+    (void)state;
+    char *events[32];
+    size_t n = scenario(events);
+    struct set *got = calloc(1, sizeof *got);
+    struct set *canon = calloc(1, sizeof *canon);
+    assert_non_null(got);
+    assert_non_null(canon);
+    struct ledger_booking b = {.id = BK,
+                               .guest_name = "Ann",
+                               .status = "confirmed",
+                               .check_in = "2027-06-01",
+                               .currency = "eur",
+                               .total_cents = 100000};
+    /* prefixes with an open dispute, a pending refund, a failure; balance
+     * risks judged both ways */
+    size_t flagged[4] = {0};
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        uint64_t rng = seed;
+        size_t order[64];
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            order[m++] = i;
+        }
+        size_t dups = next_random(&rng) % 12;
+        for (size_t d = 0; d < dups; d++) {
+            order[m++] = next_random(&rng) % n;
+        }
+        for (size_t i = m; i > 1; i--) {
+            size_t j = next_random(&rng) % i;
+            size_t t = order[i - 1];
+            order[i - 1] = order[j];
+            order[j] = t;
+        }
+        memset(got, 0, sizeof *got);
+        bool seen[32] = {false};
+        for (size_t k = 0; k < m; k++) {
+            fold(got, events[order[k]]);
+            seen[order[k]] = true;
+            memset(canon, 0, sizeof *canon); /* the same events, once each, in order */
+            for (size_t i = 0; i < n; i++) {
+                if (seen[i]) {
+                    fold(canon, events[i]);
+                }
+            }
+            struct ledger_summary a, c;
+            ledger_summary_compute(b.total_cents, b.currency, got->recs, got->n, &a);
+            ledger_summary_compute(b.total_cents, b.currency, canon->recs, canon->n, &c);
+            assert_true(summaries_equal(&a, &c));
+            struct ledger_risk out[LEDGER_RISKS_PER_BOOKING_MAX];
+            size_t count = risks_at(&b, got->recs, got->n, T0 + 86400, out);
+            bool reason[RISK_REASONS] = {false};
+            for (size_t r = 0; r < count; r++) {
+                reason[out[r].reason] = true;
+            }
+            assert_int_equal(a.disputes_open > 0, reason[RISK_DISPUTE_OPEN]);
+            assert_int_equal(a.refunds_pending > 0, reason[RISK_REFUND_PENDING]);
+            assert_int_equal(a.attempt_failed && a.open_cents > 0, reason[RISK_PAYMENT_FAILED]);
+            assert_int_equal(a.paid_cents > b.total_cents, reason[RISK_OVERPAID]);
+            /* Unflagged, the summary's paid_cents judges it alone, in
+             * ledger_risks_of's words: whether the balance is due soon,
+             * overdue, or neither. */
+            bool clear = a.disputes_open == 0 && a.refunds_pending == 0 && !a.attempt_failed &&
+                         a.paid_cents <= b.total_cents;
+            static const char *const check_ins[] = {"2027-06-01", "2026-11-30", "2026-12-08"};
+            for (size_t ci = 0; clear && ci < 3; ci++) {
+                struct ledger_booking bb = b;
+                bb.check_in = check_ins[ci]; /* far; overdue; due soon on 2026-12-05 */
+                struct ledger_risk full[LEDGER_RISKS_PER_BOOKING_MAX];
+                struct ledger_risk part[LEDGER_RISKS_PER_BOOKING_MAX];
+                size_t nf = risks_at(&bb, got->recs, got->n, T0 + 12 * 86400, full);
+                struct zone *z = NULL;
+                assert_int_equal(zone_open("Europe/Rome", &z), LU_OK);
+                size_t np = ledger_balance_risks_of(&bb, a.paid_cents, z, T0 + 12 * 86400, part);
+                zone_close(z);
+                assert_int_equal(nf, np);
+                for (size_t r = 0; r < nf; r++) {
+                    assert_int_equal(full[r].reason, part[r].reason);
+                    assert_int_equal(full[r].amount_cents, part[r].amount_cents);
+                    assert_int_equal(full[r].since, part[r].since);
+                    assert_string_equal(full[r].detail, part[r].detail);
+                }
+                flagged[3] += nf;
+            }
+            flagged[0] += a.disputes_open > 0;
+            flagged[1] += a.refunds_pending > 0;
+            flagged[2] += a.attempt_failed;
+        }
+    }
+    /* The scenario passes through each flag on the way. */
+    assert_true(flagged[0] > 0 && flagged[1] > 0 && flagged[2] > 0 && flagged[3] > 0);
+    for (size_t i = 0; i < n; i++) {
+        free(events[i]);
+    }
+    free(got);
+    free(canon);
+}
+
 static void test_money_format(void **state)
 {
     (void)state;
@@ -595,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_summary_statuses),
         cmocka_unit_test(test_balance_risks_in_the_zone),
         cmocka_unit_test(test_risk_reasons_and_order),
+        cmocka_unit_test(test_summary_after_every_event_in_any_order),
         cmocka_unit_test(test_money_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,6 @@
+DROP INDEX bookings_check_in_id;
+DROP INDEX bookings_checked_in;
+DROP INDEX items_open_due;
+DROP TRIGGER bookings_payment_summary_update;
+DROP TRIGGER bookings_payment_summary_insert;
+DROP TABLE booking_payment_summaries;
