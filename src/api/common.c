@@ -158,6 +158,11 @@ void api_reply_page(struct lu_req *req, enum lu_rc rc, struct page *page)
         reply_rc(req, rc);
         return;
     }
+    if (page->text != NULL) {
+        reply_json_text(req, 200, page->text, page->text_len); /* streamed from the rows */
+        page->text = NULL;
+        return;
+    }
     reply_json(req, 200, page_to_json(page));
 }
 

@@ -9,19 +9,12 @@
  */
 #include "http/json_out.h"
 
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct out {
-    char *buf;
-    size_t len;
-    size_t cap;
-};
-
-static bool reserve(struct out *o, size_t n)
+static bool reserve(struct json_out *o, size_t n)
 {
     if (o->len + n + 1 <= o->cap) {
         return true;
@@ -42,7 +35,7 @@ static bool reserve(struct out *o, size_t n)
     return true;
 }
 
-static inline bool put(struct out *o, const char *s, size_t n)
+static inline bool put(struct json_out *o, const char *s, size_t n)
 {
     if (o->len + n + 1 > o->cap && !reserve(o, n)) {
         return false;
@@ -104,7 +97,26 @@ static const unsigned char plain[256] = {
     /* 0x80 to 0xFF: all 0 */
 };
 
-static bool put_string(struct out *o, const char *str, size_t n)
+/* True when none of the 8 bytes at s needs a look: no byte below 0x20
+ * (a control byte), none from 0x80 (UTF-8), no '"' and no '\\'. The
+ * word-at-a-time "has a byte less than n" test: x - n sets a byte's high
+ * bit when that byte is below n (a borrow can only add false alarms above
+ * a byte that really is, and the byte loop decides those); for bytes below
+ * 0x80 the three complements keep every high bit, and bytes from 0x80 are
+ * caught on their own. */
+static inline bool plain_word(const unsigned char *s)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    const uint64_t highs = 0x8080808080808080ULL;
+    uint64_t w;
+    memcpy(&w, s, sizeof w);
+    uint64_t quote = w ^ (ones * '"'); /* 0 where the byte is '"' */
+    uint64_t slash = w ^ (ones * '\\');
+    uint64_t low = ((w - ones * 0x20) | (quote - ones) | (slash - ones)) & ~w & ~quote & ~slash;
+    return ((low | w) & highs) == 0;
+}
+
+static bool put_string(struct json_out *o, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
     if (!put(o, "\"", 1)) {
@@ -113,6 +125,9 @@ static bool put_string(struct out *o, const char *str, size_t n)
     size_t run = 0; /* start of the bytes not yet copied */
     size_t i = 0;
     while (i < n) {
+        while (i + 8 <= n && plain_word(s + i)) {
+            i += 8;
+        }
         while (i < n && plain[s[i]]) {
             i++;
         }
@@ -152,7 +167,71 @@ static bool put_string(struct out *o, const char *str, size_t n)
     return put(o, str + run, n - run) && put(o, "\"", 1);
 }
 
-static bool put_value(struct out *o, const json_t *v, int depth)
+/* Decimal digits of v into buf (at least 21 bytes), no NUL; the count. */
+static size_t format_int(int64_t v, char *buf)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    size_t len = 0;
+    if (v < 0) {
+        buf[len++] = '-';
+    }
+    while (n > 0) {
+        buf[len++] = tmp[--n];
+    }
+    return len;
+}
+
+/* An object's member, for writing the members in key order. */
+struct member {
+    const char *key;
+    size_t len;
+    const json_t *value;
+};
+
+/* jansson's JSON_SORT_KEYS order: bytes compared, then the shorter first. */
+static int member_cmp(const void *a, const void *b)
+{
+    const struct member *x = a;
+    const struct member *y = b;
+    int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+    return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static bool put_value(struct json_out *o, const json_t *v, int depth, bool sorted);
+
+static bool put_sorted_object(struct json_out *o, const json_t *v, int depth)
+{
+    size_t n = json_object_size(v);
+    struct member few[32];
+    struct member *m = n <= 32 ? few : malloc(n * sizeof *m);
+    if (m == NULL) {
+        return false;
+    }
+    size_t k = 0;
+    for (void *it = json_object_iter((json_t *)v); it != NULL && k < n;
+         it = json_object_iter_next((json_t *)v, it)) {
+        m[k++] = (struct member){json_object_iter_key(it), json_object_iter_key_len(it),
+                                 json_object_iter_value(it)};
+    }
+    qsort(m, k, sizeof *m, member_cmp);
+    bool ok = put(o, "{", 1);
+    for (size_t i = 0; ok && i < k; i++) {
+        ok = (i == 0 || put(o, ",", 1)) && put_string(o, m[i].key, m[i].len) && put(o, ":", 1) &&
+             put_value(o, m[i].value, depth + 1, true);
+    }
+    if (m != few) {
+        free(m);
+    }
+    return ok && put(o, "}", 1);
+}
+
+static bool put_value(struct json_out *o, const json_t *v, int depth, bool sorted)
 {
     if (v == NULL || depth > JSON_OUT_DEPTH_MAX) {
         return false;
@@ -162,9 +241,8 @@ static bool put_value(struct out *o, const json_t *v, int depth)
     case JSON_TRUE: return put(o, "true", 4);
     case JSON_FALSE: return put(o, "false", 5);
     case JSON_INTEGER: {
-        char digits[32];
-        int k = snprintf(digits, sizeof digits, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return k > 0 && put(o, digits, (size_t)k);
+        char digits[24];
+        return put(o, digits, format_int(json_integer_value(v), digits));
     }
     case JSON_REAL: {
         char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
@@ -179,13 +257,17 @@ static bool put_value(struct out *o, const json_t *v, int depth)
             return false;
         }
         for (size_t i = 0; i < n; i++) {
-            if ((i > 0 && !put(o, ",", 1)) || !put_value(o, json_array_get(v, i), depth + 1)) {
+            if ((i > 0 && !put(o, ",", 1)) ||
+                !put_value(o, json_array_get(v, i), depth + 1, sorted)) {
                 return false;
             }
         }
         return put(o, "]", 1);
     }
     case JSON_OBJECT: {
+        if (sorted) {
+            return put_sorted_object(o, v, depth);
+        }
         if (!put(o, "{", 1)) {
             return false;
         }
@@ -194,7 +276,7 @@ static bool put_value(struct out *o, const json_t *v, int depth)
              it = json_object_iter_next((json_t *)v, it)) {
             if ((!first && !put(o, ",", 1)) ||
                 !put_string(o, json_object_iter_key(it), json_object_iter_key_len(it)) ||
-                !put(o, ":", 1) || !put_value(o, json_object_iter_value(it), depth + 1)) {
+                !put(o, ":", 1) || !put_value(o, json_object_iter_value(it), depth + 1, false)) {
                 return false;
             }
             first = false;
@@ -205,13 +287,59 @@ static bool put_value(struct out *o, const json_t *v, int depth)
     return false;
 }
 
+void json_out_raw(struct json_out *o, const char *s, size_t n)
+{
+    if (!o->failed && !put(o, s, n)) {
+        o->failed = true;
+    }
+}
+
+void json_out_string(struct json_out *o, const char *s, size_t n)
+{
+    if (!o->failed && !put_string(o, s, n)) {
+        o->failed = true;
+    }
+}
+
+void json_out_int(struct json_out *o, int64_t v)
+{
+    char digits[24];
+    json_out_raw(o, digits, format_int(v, digits));
+}
+
+char *json_out_finish(struct json_out *o, size_t *len)
+{
+    if (o->failed || !reserve(o, 0)) {
+        free(o->buf);
+        *o = JSON_OUT_INIT;
+        return NULL;
+    }
+    o->buf[o->len] = '\0';
+    *len = o->len;
+    char *text = o->buf;
+    *o = JSON_OUT_INIT;
+    return text;
+}
+
 char *json_out_dump(const json_t *v, size_t *len)
 {
     if (v == NULL || (!json_is_object(v) && !json_is_array(v))) {
         return NULL;
     }
-    struct out o = {0};
-    if (!put_value(&o, v, 0) || !reserve(&o, 0)) {
+    struct json_out o = {0};
+    if (!put_value(&o, v, 0, false) || !reserve(&o, 0)) {
+        free(o.buf);
+        return NULL;
+    }
+    o.buf[o.len] = '\0';
+    *len = o.len;
+    return o.buf;
+}
+
+char *json_out_dump_sorted(const json_t *v, size_t *len)
+{
+    struct json_out o = JSON_OUT_INIT;
+    if (!put_value(&o, v, 0, true) || !reserve(&o, 0)) {
         free(o.buf);
         return NULL;
     }

@@ -66,14 +66,19 @@ void reply_json(struct lu_req *req, int status, json_t *body)
     size_t len = 0;
     char *text = body ? json_out_dump(body, &len) : NULL;
     json_decref(body);
+    reply_json_text(req, status, text, len);
+}
+
+void reply_json_text(struct lu_req *req, int status, char *text, size_t len)
+{
+    LU_ASSERT(!reply_done(req));
+    req->content_type = "application/json";
     if (text == NULL) {
         req->status = 503;
-        req->content_type = "application/json";
         return;
     }
     req->status = status;
-    req->content_type = "application/json";
-    req->reply_body = text; /* malloc'd by json_out_dump */
+    req->reply_body = text; /* malloc'd by json_out */
     req->reply_len = len;
 }
 

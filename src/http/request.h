@@ -76,6 +76,10 @@ bool req_list_params(struct lu_req *req, int *limit, const char **after);
 /* Answers with a JSON body (taken: decref'd here). */
 void reply_json(struct lu_req *req, int status, json_t *body);
 
+/* Answers with JSON text already written (json_out.h), taken: freed with
+ * the request; NULL answers 503. */
+void reply_json_text(struct lu_req *req, int status, char *text, size_t len);
+
 /* Answers with raw bytes (copied) and a content type. */
 void reply_raw(struct lu_req *req, int status, const char *content_type, const char *data,
                size_t len);

@@ -11,17 +11,26 @@
 #include "core/assert.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "http/json_out.h"
 
 static void field(EVP_MD_CTX *ctx, const char *s)
 {
-    char len[24];
     if (s == NULL) {
         EVP_DigestUpdate(ctx, "-", 1);
         return;
     }
+    /* "<length in decimal>:" then the bytes; written by hand, as snprintf
+     * was a fifth of the hash's cost. */
     size_t n = strlen(s);
-    int k = snprintf(len, sizeof len, "%zu:", n);
-    EVP_DigestUpdate(ctx, len, (size_t)k);
+    char len[24];
+    size_t k = sizeof len;
+    len[--k] = ':';
+    size_t v = n;
+    do {
+        len[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    EVP_DigestUpdate(ctx, len + k, sizeof len - k);
     EVP_DigestUpdate(ctx, s, n);
 }
 
@@ -42,16 +51,20 @@ void audit_hash(const char *prev_hash, const char *id, const char *at, const cha
     unsigned int n = 0;
     LU_ASSERT(EVP_DigestFinal_ex(ctx, digest, &n) == 1 && n == 32);
     EVP_MD_CTX_free(ctx);
+    static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 32; i++) {
-        snprintf(out + 2 * i, 3, "%02x", digest[i]);
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 0x0F];
     }
+    out[64] = '\0';
 }
 
 static char *dump(const json_t *v)
 {
     /* Sorted keys make the stored text, and so the hash, one function of
      * the record's content. */
-    return v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    size_t len;
+    return v ? json_out_dump_sorted(v, &len) : NULL; /* json_dumps(COMPACT|SORT_KEYS|ENCODE_ANY) */
 }
 
 static enum lu_rc head_read(struct db_conn *conn, char prev[AUDIT_HASH_HEX])

@@ -109,7 +109,7 @@ enum lu_rc store_booking_list(struct db_conn *conn, const struct scope *scope,
             p[n++] = P_TEXT(conds[i].value);
         }
     }
-    return record_list(conn, &booking_table, scope, where, p, n, limit, after, out);
+    return record_list_text(conn, &booking_table, scope, where, p, n, limit, after, out);
 }
 
 enum lu_rc store_booking_update(struct db_conn *conn, const char *actor,

@@ -75,7 +75,7 @@ enum lu_rc store_guest_list(struct db_conn *conn, const struct scope *scope, con
                             int limit, const char *after, struct page *out)
 {
     if (q == NULL || q[0] == '\0') {
-        return record_list(conn, &guest_table, scope, NULL, NULL, 0, limit, after, out);
+        return record_list_text(conn, &guest_table, scope, NULL, NULL, 0, limit, after, out);
     }
     /* LIKE with the user's text escaped, so % and _ match themselves. */
     char pattern[NAME_PATTERN_BYTES];
@@ -90,10 +90,10 @@ enum lu_rc store_guest_list(struct db_conn *conn, const struct scope *scope, con
     pattern[len++] = '%';
     pattern[len] = '\0';
     struct db_param p[] = {P_TEXT(pattern), P_TEXT(pattern), P_TEXT(pattern)};
-    return record_list(conn, &guest_table, scope,
-                       "LOWER(name) LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' "
-                       "OR phone LIKE ? ESCAPE '\\'",
-                       p, 3, limit, after, out);
+    return record_list_text(conn, &guest_table, scope,
+                            "LOWER(name) LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' "
+                            "OR phone LIKE ? ESCAPE '\\'",
+                            p, 3, limit, after, out);
 }
 
 enum lu_rc store_guest_update(struct db_conn *conn, const char *actor, const struct scope *scope,

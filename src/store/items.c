@@ -121,7 +121,7 @@ enum lu_rc store_item_list(struct db_conn *conn, const struct scope *scope,
             p[n++] = P_TEXT(conds[i].value);
         }
     }
-    return record_list(conn, &item_table, scope, where, p, n, limit, after, out);
+    return record_list_text(conn, &item_table, scope, where, p, n, limit, after, out);
 }
 
 enum lu_rc store_item_update(struct db_conn *conn, const char *actor, const struct scope *scope,

@@ -105,7 +105,7 @@ enum lu_rc store_property_list(struct db_conn *conn, const struct scope *scope, 
     struct db_rows *rows = NULL;
     rc = db_exec(conn, sql, params, n, &rows, NULL);
     if (rc == LU_OK) {
-        rc = rows_to_page(rows, limit, property_columns, NCOLS, out);
+        rc = rows_write_page(rows, limit, property_columns, NCOLS, out);
     }
     db_rows_free(rows);
     return rc;

@@ -247,10 +247,11 @@ enum lu_rc record_transition(struct db_conn *conn, const char *actor, const stru
     return LU_OK;
 }
 
-enum lu_rc record_list(struct db_conn *conn, const struct table_def *def,
-                       const struct scope *scope, const char *where,
-                       const struct db_param *params, size_t nparams, int limit,
-                       const char *after, struct page *out)
+/* The rows of one page (limit + 1 of them, to tell whether more follow). */
+static enum lu_rc list_rows(struct db_conn *conn, const struct table_def *def,
+                            const struct scope *scope, const char *where,
+                            const struct db_param *params, size_t nparams, int limit,
+                            const char *after, struct db_rows **rows)
 {
     struct db_param all[AUTH_PROPERTIES_MAX + RECORD_COLUMNS_MAX + 2];
     LU_ASSERT(nparams <= RECORD_COLUMNS_MAX);
@@ -269,10 +270,32 @@ enum lu_rc record_list(struct db_conn *conn, const struct table_def *def,
              def->select_sql, where ? where : "1=1", scope_sql);
     all[n++] = P_TEXT(after ? after : "");
     all[n++] = P_INT(limit + 1);
+    return db_exec(conn, sql, all, n, rows, NULL);
+}
+
+enum lu_rc record_list(struct db_conn *conn, const struct table_def *def,
+                       const struct scope *scope, const char *where,
+                       const struct db_param *params, size_t nparams, int limit,
+                       const char *after, struct page *out)
+{
     struct db_rows *rows = NULL;
-    rc = db_exec(conn, sql, all, n, &rows, NULL);
+    enum lu_rc rc = list_rows(conn, def, scope, where, params, nparams, limit, after, &rows);
     if (rc == LU_OK) {
         rc = rows_to_page(rows, limit, def->cols, def->ncols, out);
+    }
+    db_rows_free(rows);
+    return rc;
+}
+
+enum lu_rc record_list_text(struct db_conn *conn, const struct table_def *def,
+                            const struct scope *scope, const char *where,
+                            const struct db_param *params, size_t nparams, int limit,
+                            const char *after, struct page *out)
+{
+    struct db_rows *rows = NULL;
+    enum lu_rc rc = list_rows(conn, def, scope, where, params, nparams, limit, after, &rows);
+    if (rc == LU_OK) {
+        rc = rows_write_page(rows, limit, def->cols, def->ncols, out);
     }
     db_rows_free(rows);
     return rc;

@@ -27,12 +27,17 @@ struct page {
     json_t *data;
     bool has_more;
     char next[64];
+    /* Set (owned: free) instead of data when the list was written straight
+     * from its rows: the whole body, {"data":[…],"has_more":…,"next":…}. */
+    char *text;
+    size_t text_len;
 };
 
 /* No If-Match header. */
 #define VERSION_ANY (-1)
 
-/* Builds {"data":[…],"has_more":…,"next":…}; takes page->data. */
+/* Builds {"data":[…],"has_more":…,"next":…}; takes page->data (or parses
+ * and frees page->text). */
 json_t *page_to_json(struct page *page);
 
 /* --- properties ------------------------------------------------------- */

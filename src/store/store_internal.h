@@ -21,6 +21,13 @@ json_t *row_to_json(const struct db_rows *rows, size_t row, const struct column 
 enum lu_rc rows_to_page(struct db_rows *rows, int limit, const struct column *cols, size_t n,
                         struct page *out);
 
+/* The same page written straight from the rows into page->text, the
+ * bytes reply_json would send for rows_to_page's page, without a jansson
+ * object per row. At most PAGE_COLUMNS_MAX columns. */
+#define PAGE_COLUMNS_MAX 48
+enum lu_rc rows_write_page(const struct db_rows *rows, int limit, const struct column *cols,
+                           size_t n, struct page *out);
+
 /* Writes "column IN (?,?,…)" (or 1=1 / 1=0) into sql and appends the ids to
  * params. */
 enum lu_rc scope_clause(const struct scope *scope, const char *column, char *sql, size_t cap,
@@ -80,6 +87,13 @@ enum lu_rc record_list(struct db_conn *conn, const struct table_def *def,
                        const struct scope *scope, const char *where,
                        const struct db_param *params, size_t nparams, int limit,
                        const char *after, struct page *out);
+
+/* record_list with the page written straight from the rows into
+ * page->text (rows_write_page): for lists the caller only sends. */
+enum lu_rc record_list_text(struct db_conn *conn, const struct table_def *def,
+                            const struct scope *scope, const char *where,
+                            const struct db_param *params, size_t nparams, int limit,
+                            const char *after, struct page *out);
 
 /* The db parameter for a JSON scalar (string, integer, boolean, null). */
 struct db_param json_param(const json_t *v);

@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "core/config.h"
+#include "core/limits.h"
 
 /* Every secret value below contains this marker, so one search proves that an
  * error message repeats none of them. */
@@ -91,7 +93,8 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.env, ENV_DEVELOPMENT);
     assert_string_equal(cfg.db_path, "./var/lucia.db");
     assert_null(cfg.database_url);
-    assert_int_equal(cfg.db_pool, 8);
+    /* SQLite: a connection per worker and two spare (group commit). */
+    assert_int_equal(cfg.db_pool, cfg.threads + 2);
     assert_null(cfg.redis_url);
     assert_string_equal(cfg.redis_prefix, "lucia:");
     assert_int_equal(cfg.session_ttl_s, 1800);
@@ -104,7 +107,12 @@ static void test_defaults(void **state)
     assert_null(cfg.openai_api_key);
     assert_true(cfg.auto_migrate);
     assert_false(cfg.metrics_public);
-    assert_true(cfg.threads >= 1 && cfg.threads <= 64);
+    /* 4 per core, at least 16 (docs/PERFORMANCE.md). */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long want = 4 * cores < THREADS_DEFAULT_MIN ? THREADS_DEFAULT_MIN
+                : 4 * cores > THREADS_MAX      ? THREADS_MAX
+                                               : 4 * cores;
+    assert_int_equal(cfg.threads, want);
     /* A NULL table behaves like an empty environment too. */
     expect_ok(NULL, &cfg);
     assert_int_equal(cfg.port, 8080);
@@ -229,6 +237,24 @@ static void test_database_url(void **state)
     const struct env_var pg2[] = {{"DATABASE_URL", "postgres://localhost/lucia"}, {NULL, NULL}};
     expect_ok(pg2, &cfg);
     assert_string_equal(cfg.database_url, "postgres://localhost/lucia");
+    /* PostgreSQL's pool stays 8 per process whatever the thread count;
+     * SQLite's follows LUCIA_THREADS unless LUCIA_DB_POOL is given. */
+    assert_int_equal(cfg.db_pool, 8);
+    const struct env_var pg3[] = {{"DATABASE_URL", "postgres://localhost/lucia"},
+                                  {"LUCIA_THREADS", "40"},
+                                  {NULL, NULL}};
+    expect_ok(pg3, &cfg);
+    assert_int_equal(cfg.db_pool, 8);
+    const struct env_var sq[] = {{"LUCIA_THREADS", "40"}, {NULL, NULL}};
+    expect_ok(sq, &cfg);
+    assert_int_equal(cfg.db_pool, 42);
+    const struct env_var sq_max[] = {{"LUCIA_THREADS", "64"}, {NULL, NULL}};
+    expect_ok(sq_max, &cfg);
+    assert_int_equal(cfg.db_pool, DB_POOL_MAX);
+    const struct env_var sq_given[] = {{"LUCIA_THREADS", "40"}, {"LUCIA_DB_POOL", "5"},
+                                       {NULL, NULL}};
+    expect_ok(sq_given, &cfg);
+    assert_int_equal(cfg.db_pool, 5);
 
     /* The message names the variable but never repeats the URL, which
      * usually carries a password. */
@@ -310,7 +336,7 @@ static void test_empty_is_unset(void **state)
     assert_int_equal(cfg.env, ENV_DEVELOPMENT);
     assert_string_equal(cfg.db_path, "./var/lucia.db");
     assert_null(cfg.database_url);
-    assert_int_equal(cfg.db_pool, 8);
+    assert_int_equal(cfg.db_pool, cfg.threads + 2);
     assert_null(cfg.redis_url);
     assert_string_equal(cfg.operator_time_zone, "America/Los_Angeles");
     assert_null(cfg.service_key);

@@ -7,7 +7,8 @@
  * constraint failure takes only its own request's work out of a batch;
  * lone writes outside a transaction are durable on return; a second write
  * on a thread already inside one fails fast; a handle released inside a
- * write transaction does not stop the writers after it.
+ * write transaction does not stop the writers after it; result rows keep
+ * every cell (NULL, empty, long) in their one block per row.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -337,6 +338,52 @@ static void test_release_inside_write_rolls_back(void **state)
     db_release(b);
 }
 
+/* Result rows share one block per row (db.c): NULLs first, in the middle
+ * and everywhere, empty text, long text and integers all come back as
+ * they were stored, and freeing the rows leaves nothing behind (ASan). */
+static void test_rows_keep_every_cell(void **state)
+{
+    struct fixture *fx = *state;
+    struct db_conn *conn = db_acquire(fx->db);
+    assert_int_equal(db_exec(conn, "CREATE TABLE cells (n INTEGER, a TEXT, b TEXT, c TEXT)", NULL,
+                             0, NULL, NULL),
+                     LU_OK);
+    char long_text[3000];
+    memset(long_text, 'x', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    const char *rows_in[][3] = {
+        {NULL, "second", ""}, {NULL, NULL, NULL}, {"", "", ""}, {"first", NULL, long_text},
+        {"a", "b", "c"},
+    };
+    size_t nrows = sizeof rows_in / sizeof rows_in[0];
+    for (size_t r = 0; r < nrows; r++) {
+        struct db_param p[] = {P_INT((int64_t)r), P_TEXT(rows_in[r][0]), P_TEXT(rows_in[r][1]),
+                               P_TEXT(rows_in[r][2])};
+        assert_int_equal(
+            db_exec(conn, "INSERT INTO cells (n, a, b, c) VALUES (?, ?, ?, ?)", p, 4, NULL, NULL),
+            LU_OK);
+    }
+    struct db_rows *rows = NULL;
+    assert_int_equal(db_exec(conn, "SELECT a, b, n, c FROM cells ORDER BY n", NULL, 0, &rows, NULL),
+                     LU_OK);
+    assert_int_equal(rows->nrows, nrows);
+    for (size_t r = 0; r < nrows; r++) {
+        const size_t col_of[3] = {0, 1, 3};
+        for (size_t k = 0; k < 3; k++) {
+            const char *got = db_rows_text(rows, r, col_of[k]);
+            if (rows_in[r][k] == NULL) {
+                assert_null(got);
+            } else {
+                assert_non_null(got);
+                assert_string_equal(got, rows_in[r][k]);
+            }
+        }
+        assert_int_equal(db_rows_int(rows, r, 2), (int64_t)r);
+    }
+    db_rows_free(rows);
+    db_release(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +398,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_second_write_on_one_thread_fails_fast, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_release_inside_write_rolls_back, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_rows_keep_every_cell, fixture_setup,
                                         fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

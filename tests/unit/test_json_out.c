@@ -4,7 +4,11 @@
  * multi-byte and invalid UTF-8, NUL inside strings and keys, extreme
  * integers, reals, nesting) its bytes are exactly jansson's
  * json_dumps(JSON_COMPACT), and it fails where jansson fails (and also on
- * a key that is not UTF-8, where jansson writes broken JSON).
+ * a key that is not UTF-8, where jansson writes broken JSON). And list
+ * pages streamed straight from database rows (store/common.c,
+ * rows_write_page) are byte for byte the pages built as jansson objects
+ * (rows_to_page, page_to_json) and dumped, on generated rows of every
+ * table the API lists this way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +22,7 @@
 #include <cmocka.h>
 
 #include "http/json_out.h"
+#include "store/store_internal.h"
 
 #define DOCUMENTS 3000
 
@@ -106,8 +111,26 @@ static json_t *make_value(int depth, bool allow_bad)
     }
 }
 
+/* The sorted writer against json_dumps(COMPACT | SORT_KEYS | ENCODE_ANY). */
+static void check_same_sorted(const json_t *doc)
+{
+    char *want = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    size_t len = 0;
+    char *got = json_out_dump_sorted(doc, &len);
+    if (want == NULL) {
+        assert_null(got);
+        return;
+    }
+    assert_non_null(got);
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(got, want, len + 1);
+    free(got);
+    free(want);
+}
+
 static void check_same(const json_t *doc)
 {
+    check_same_sorted(doc);
     char *want = json_dumps(doc, JSON_COMPACT);
     size_t len = 0;
     char *got = json_out_dump(doc, &len);
@@ -140,6 +163,39 @@ static void test_same_bytes_as_jansson(void **state)
         }
         check_same(doc);
         json_decref(doc);
+    }
+}
+
+/* Sorted dumps of objects whose keys share prefixes, differ in length and
+ * hold NULs and UTF-8 (the order is bytes, then length), and of bare
+ * scalars (ENCODE_ANY), as the audit chain stores them. */
+static void test_sorted_same_bytes_as_jansson(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {"a", "ab", "abc", "b", "B", "_", "id", "id_", "\xc3\xa9",
+                                       "z", "version", "property_id", "after", ""};
+    for (int i = 0; i < DOCUMENTS; i++) {
+        json_t *doc = json_object();
+        uint32_t n = rnd(40) + 1; /* past the 32 members kept on the stack */
+        for (uint32_t k = 0; k < n; k++) {
+            char key[64];
+            size_t len;
+            if (rnd(2)) {
+                len = (size_t)snprintf(key, sizeof key, "%s", keys[rnd(14)]);
+            } else {
+                len = make_text(key, sizeof key, false);
+            }
+            if (rnd(10) == 0 && len + 2 < sizeof key) {
+                key[len++] = '\0'; /* a NUL inside the key */
+                key[len++] = 'x';
+            }
+            json_object_setn_new_nocheck(doc, key, len, make_value(1, false));
+        }
+        check_same_sorted(doc);
+        json_decref(doc);
+        json_t *scalar = make_value(5, false); /* depth 5: never a container */
+        check_same_sorted(scalar);
+        json_decref(scalar);
     }
 }
 
@@ -201,12 +257,145 @@ static void test_edges(void **state)
     json_decref(deep);
 }
 
+/* --- list pages streamed from rows ------------------------------------- */
+
+#define ROW_PAGES 600
+
+/* A cell for a column of the given type: mostly what the database holds,
+ * sometimes what it should not (text in an integer column, "007", a
+ * boolean of 2), so both paths' conversions are compared too. */
+static const char *make_cell(enum column_type type, char *buf, size_t cap, bool allow_bad)
+{
+    if (rnd(6) == 0) {
+        return NULL;
+    }
+    if (type == COL_INT) {
+        static const char *const odd[] = {"0",  "-1", "9223372036854775807", "-9223372036854775808",
+                                          "007", "12abc", "", "x", " 5", "1e3"};
+        if (rnd(4) == 0) {
+            return odd[rnd(sizeof odd / sizeof odd[0])];
+        }
+        snprintf(buf, cap, "%d", (int)rnd(2000000) - 1000000);
+        return buf;
+    }
+    if (type == COL_BOOL) {
+        static const char *const b[] = {"0", "1", "2", "-1", "t", ""};
+        return b[rnd(sizeof b / sizeof b[0])];
+    }
+    size_t len = make_text(buf, cap, allow_bad);
+    (void)len; /* a cell ends at its first NUL, as database text does */
+    return buf;
+}
+
+static struct db_rows *make_rows(const struct column *cols, size_t ncols, size_t nrows,
+                                 bool drop_column, bool allow_bad)
+{
+    /* drop_column leaves the last listed column out of the result: it
+     * reads as null on both paths. */
+    size_t have = drop_column && ncols > 1 ? ncols - 1 : ncols;
+    struct db_rows *rows = db_rows_new(have + 1);
+    assert_non_null(rows);
+    for (size_t c = 0; c < have; c++) {
+        assert_int_equal(db_rows_set_name(rows, c, cols[c].name), LU_OK);
+    }
+    assert_int_equal(db_rows_set_name(rows, have, "unlisted"), LU_OK);
+    static char bufs[PAGE_COLUMNS_MAX + 1][256];
+    for (size_t r = 0; r < nrows; r++) {
+        const char *cells[PAGE_COLUMNS_MAX + 1];
+        size_t lens[PAGE_COLUMNS_MAX + 1];
+        for (size_t c = 0; c <= have; c++) {
+            enum column_type type = c < have ? cols[c].type : COL_TEXT;
+            if (c < have && strcmp(cols[c].name, "id") == 0) {
+                snprintf(bufs[c], sizeof bufs[c], "itm_%06zu\"%s", r, rnd(2) ? "\xc3\xa9" : "");
+                cells[c] = bufs[c]; /* the cursor is never NULL */
+            } else {
+                cells[c] = make_cell(type, bufs[c], sizeof bufs[c], allow_bad);
+            }
+            lens[c] = cells[c] ? strlen(cells[c]) : 0;
+        }
+        assert_int_equal(db_rows_push(rows, cells, lens), LU_OK);
+    }
+    return rows;
+}
+
+/* Streams a page of rows and builds it the jansson way; same bytes, or the
+ * same failure. */
+static void check_page(const struct db_rows *rows, int limit, const struct column *cols,
+                       size_t ncols)
+{
+    struct page built;
+    enum lu_rc built_rc = rows_to_page((struct db_rows *)rows, limit, cols, ncols, &built);
+    struct page streamed;
+    enum lu_rc streamed_rc = rows_write_page(rows, limit, cols, ncols, &streamed);
+    assert_int_equal(streamed_rc, built_rc);
+    assert_null(streamed.data);
+    if (built_rc != LU_OK) {
+        assert_null(streamed.text);
+        return;
+    }
+    assert_non_null(streamed.text);
+    assert_int_equal(streamed.has_more, built.has_more);
+    assert_string_equal(streamed.next, built.next);
+    json_t *body = page_to_json(&built);
+    size_t len = 0;
+    char *want = json_out_dump(body, &len);
+    char *jansson = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    assert_non_null(want);
+    assert_int_equal(streamed.text_len, len);
+    assert_memory_equal(streamed.text, want, len + 1);
+    assert_string_equal(streamed.text, jansson); /* and jansson's own bytes */
+    /* A streamed page read back as an object is the same page. */
+    json_t *parsed = page_to_json(&streamed);
+    assert_non_null(parsed);
+    assert_null(streamed.text);
+    char *again = json_out_dump(parsed, &len);
+    assert_string_equal(again, want);
+    json_decref(parsed);
+    free(again);
+    free(jansson);
+    free(want);
+}
+
+static void test_rows_streamed_as_built(void **state)
+{
+    (void)state;
+    static const struct column mixed[] = {
+        {"id", COL_TEXT},   {"count", COL_INT},    {"flag", COL_BOOL}, {"name", COL_TEXT},
+        {"note", COL_TEXT}, {"version", COL_INT},  {"quote\"d", COL_TEXT},
+    };
+    const struct table_def *tables[] = {&item_table, &booking_table, &guest_table};
+    int failed = 0;
+    for (int i = 0; i < ROW_PAGES; i++) {
+        const struct column *cols = mixed;
+        size_t ncols = sizeof mixed / sizeof mixed[0];
+        uint32_t t = rnd(4);
+        if (t < 3) {
+            cols = tables[t]->cols;
+            ncols = tables[t]->ncols;
+        }
+        bool allow_bad = rnd(8) == 0;
+        struct db_rows *rows = make_rows(cols, ncols, rnd(12), rnd(5) == 0, allow_bad);
+        int limit = (int)rnd(12) + 1;
+        struct page probe;
+        if (rows_write_page(rows, limit, cols, ncols, &probe) != LU_OK) {
+            failed++;
+        }
+        free(probe.text);
+        check_page(rows, limit, cols, ncols);
+        db_rows_free(rows);
+    }
+    assert_true(failed > 0); /* invalid UTF-8 in a row was reached: both fail */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_bytes_as_jansson),
         cmocka_unit_test(test_fails_where_jansson_fails),
+        cmocka_unit_test(test_sorted_same_bytes_as_jansson),
         cmocka_unit_test(test_edges),
+        cmocka_unit_test(test_rows_streamed_as_built),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
