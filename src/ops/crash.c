@@ -191,6 +191,34 @@ static json_t *report_event(const char *path)
     return event;
 }
 
+/* True for the name of a crash report this module wrote. */
+static bool report_name(const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(name, "crash-", 6) == 0 && n >= 5 && strcmp(name + n - 4, ".txt") == 0;
+}
+
+/* Without Sentry nobody would hear of earlier crashes: say how many
+ * reports wait in the directory (they stay until a DSN is configured). */
+static void pending_warn(void)
+{
+    DIR *d = opendir(g_dir);
+    if (d == NULL) {
+        return;
+    }
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < CRASH_FILES_MAX) {
+        n += report_name(e->d_name);
+    }
+    closedir(d);
+    if (n > 0) {
+        log_msg(LOG_WARN, NULL,
+                "%s%zu crash report%s from earlier runs wait in %s; set SENTRY_DSN to send them",
+                n >= CRASH_FILES_MAX ? "at least " : "", n, n == 1 ? "" : "s", g_dir);
+    }
+}
+
 static void pending_send(void)
 {
     DIR *d = opendir(g_dir);
@@ -200,9 +228,7 @@ static void pending_send(void)
     size_t sent = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL && sent < CRASH_FILES_MAX) {
-        size_t n = strlen(e->d_name);
-        if (strncmp(e->d_name, "crash-", 6) != 0 || n < 5 ||
-            strcmp(e->d_name + n - 4, ".txt") != 0) {
+        if (!report_name(e->d_name)) {
             continue;
         }
         char path[1024];
@@ -234,6 +260,8 @@ enum lu_rc crash_start(const struct lu_config *cfg, char *err, size_t cap)
     }
     if (sentry_enabled()) {
         pending_send();
+    } else {
+        pending_warn();
     }
     snprintf(g_name, sizeof g_name, "crash-%lld-%ld.txt", (long long)time(NULL), (long)getpid());
     handler_install();

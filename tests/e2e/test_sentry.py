@@ -221,6 +221,39 @@ class SentryTest(unittest.TestCase):
             collector.close()
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_crash_without_sentry_is_kept_and_announced(self):
+        """No SENTRY_DSN: the report stays on disk and the next start says
+        so in its log (one warning with the count and the directory)."""
+        tmp = tempfile.mkdtemp(prefix="lucia-crash-")
+        crash_dir = os.path.join(tmp, "crash")
+        lucia = Lucia(env={"LUCIA_ENV": "development", "LUCIA_TEST_CRASH_ROUTE": "1",
+                           "LUCIA_CRASH_DIR": crash_dir,
+                           "ASAN_OPTIONS": (os.environ.get("ASAN_OPTIONS", "") +
+                                            ":handle_segv=0").lstrip(":")})
+        try:
+            lucia.start()
+            self.assertNotIn("crash report", lucia.log_text())
+            try:
+                lucia.get("/debug/crash", timeout=10)
+            except OSError:
+                pass
+            lucia.proc.wait(timeout=20)
+            self.assertEqual(lucia.proc.returncode, -signal.SIGSEGV)
+            self.assertEqual(len(os.listdir(crash_dir)), 1)
+            lucia.stop()
+            lucia.start()
+            warnings = [l for l in lucia.log_lines()
+                        if "crash report from earlier runs" in l.get("message", "")]
+            self.assertEqual(len(warnings), 1, lucia.log_text())
+            self.assertEqual(warnings[0]["level"], "warn")
+            self.assertIn("1 crash report from earlier runs wait in " + crash_dir,
+                          warnings[0]["message"])
+            self.assertIn("SENTRY_DSN", warnings[0]["message"])
+            self.assertEqual(len(os.listdir(crash_dir)), 1)  # kept for a DSN to come
+        finally:
+            lucia.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_debug_routes_off_by_default(self):
         collector = Collector()
         lucia = Lucia(env={"SENTRY_DSN": collector.dsn}).start()
