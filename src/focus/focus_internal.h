@@ -46,6 +46,12 @@ void focus_text_normalise(const char *message, struct focus_text *out);
 /* The words joined by single spaces, for tests and logs ("" when empty). */
 void focus_text_join(const struct focus_text *t, char *out, size_t cap);
 
+/* True when pattern's words (single spaces between them) occur in t one
+ * after another. A word ending in '*' matches any word it begins; a
+ * pattern starting with '^' must match from the first word. The routers
+ * of operator focus and of the guest agent share it. */
+bool focus_text_has(const struct focus_text *t, const char *pattern);
+
 /* The typo corrector on one lower-case word: the vocabulary word it most
  * likely meant, or NULL when it is already right or too far from any. */
 const char *focus_word_correct(const char *word);

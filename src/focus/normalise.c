@@ -202,7 +202,7 @@ static const char *const protected_words[] = {
     "leather",   "feather",  "heather",  "evening",   "events",   "leaving",   "heating",
     "eating",    "meeting",  "matters",  "batters",   "latter",   "letter",    "better",
     "bitter",    "butter",   "hotter",   "mattress",  "tomorrow", "marrow",    "borrow",
-    "sorrow",    "cleaning",  "cleaner",
+    "sorrow",    "cleaning", "cleaner",
 };
 
 static bool is_word_char(unsigned char c)
@@ -510,4 +510,44 @@ void focus_text_join(const struct focus_text *t, char *out, size_t cap)
         }
         len += (size_t)n;
     }
+}
+
+/* One pattern word against one message word. */
+static bool word_matches(const char *pattern, size_t plen, const char *word)
+{
+    if (plen > 0 && pattern[plen - 1] == '*') {
+        return strncmp(word, pattern, plen - 1) == 0;
+    }
+    return strlen(word) == plen && strncmp(word, pattern, plen) == 0;
+}
+
+/* True when the pattern's words occur consecutively at word i. */
+static bool matches_at(const struct focus_text *t, size_t i, const char *pattern)
+{
+    const char *p = pattern;
+    for (size_t k = i;; k++) {
+        const char *end = strchr(p, ' ');
+        size_t plen = end ? (size_t)(end - p) : strlen(p);
+        if (k >= t->n || !word_matches(p, plen, t->words[k])) {
+            return false;
+        }
+        if (end == NULL) {
+            return true;
+        }
+        p = end + 1;
+    }
+}
+
+bool focus_text_has(const struct focus_text *t, const char *pattern)
+{
+    LU_ASSERT(t != NULL && pattern != NULL);
+    if (pattern[0] == '^') {
+        return matches_at(t, 0, pattern + 1);
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        if (matches_at(t, i, pattern)) {
+            return true;
+        }
+    }
+    return false;
 }

@@ -273,42 +273,6 @@ bool focus_route_parse(const char *name, enum focus_route *out)
     return false;
 }
 
-/* One pattern word against one message word. */
-static bool word_matches(const char *pattern, size_t plen, const char *word)
-{
-    if (plen > 0 && pattern[plen - 1] == '*') {
-        return strncmp(word, pattern, plen - 1) == 0;
-    }
-    return strlen(word) == plen && strncmp(word, pattern, plen) == 0;
-}
-
-/* True when the pattern's words occur consecutively at word i. */
-static bool matches_at(const struct focus_text *t, size_t i, const char *pattern)
-{
-    const char *p = pattern;
-    for (size_t k = i;; k++) {
-        const char *end = strchr(p, ' ');
-        size_t plen = end ? (size_t)(end - p) : strlen(p);
-        if (k >= t->n || !word_matches(p, plen, t->words[k])) {
-            return false;
-        }
-        if (end == NULL) {
-            return true;
-        }
-        p = end + 1;
-    }
-}
-
-static bool feature_occurs(const struct focus_text *t, const char *pattern)
-{
-    for (size_t i = 0; i < t->n; i++) {
-        if (matches_at(t, i, pattern)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* ---- follow-ups ----------------------------------------------------------- */
 
 /* Words a short follow-up may be made of, and what each signals. */
@@ -390,7 +354,7 @@ void focus_route_pick_text(const struct focus_text *t, struct focus_pick *out)
     int social_weight = 0;
     bool decisive = false;
     for (size_t f = 0; f < FEATURES; f++) {
-        if (!feature_occurs(t, features[f].pattern)) {
+        if (!focus_text_has(t, features[f].pattern)) {
             continue;
         }
         out->scores[features[f].route] += features[f].weight;

@@ -237,48 +237,10 @@ bool guest_route_parse(const char *name, enum guest_route *out)
     return false;
 }
 
-/* One pattern word against one message word. */
-static bool word_matches(const char *pattern, size_t plen, const char *word)
-{
-    if (plen > 0 && pattern[plen - 1] == '*') {
-        return strncmp(word, pattern, plen - 1) == 0;
-    }
-    return strlen(word) == plen && strncmp(word, pattern, plen) == 0;
-}
-
-static bool matches_at(const struct focus_text *t, size_t i, const char *pattern)
-{
-    const char *p = pattern;
-    for (size_t k = i;; k++) {
-        const char *end = strchr(p, ' ');
-        size_t plen = end ? (size_t)(end - p) : strlen(p);
-        if (k >= t->n || !word_matches(p, plen, t->words[k])) {
-            return false;
-        }
-        if (end == NULL) {
-            return true;
-        }
-        p = end + 1;
-    }
-}
-
-static bool occurs(const struct focus_text *t, const char *pattern)
-{
-    if (pattern[0] == '^') {
-        return matches_at(t, 0, pattern + 1);
-    }
-    for (size_t i = 0; i < t->n; i++) {
-        if (matches_at(t, i, pattern)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static bool any_occurs(const struct focus_text *t, const char *const *list, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (occurs(t, list[i])) {
+        if (focus_text_has(t, list[i])) {
             return true;
         }
     }
@@ -326,7 +288,7 @@ void guest_route_pick_text(const struct focus_text *t, struct guest_pick *out)
     memset(out, 0, sizeof *out);
     int tone_weight = 0;
     for (size_t f = 0; f < FEATURES; f++) {
-        if (!occurs(t, features[f].pattern)) {
+        if (!focus_text_has(t, features[f].pattern)) {
             continue;
         }
         out->scores[features[f].route] += features[f].weight;
@@ -343,8 +305,8 @@ void guest_route_pick_text(const struct focus_text *t, struct guest_pick *out)
         out->tone = TONE_RESOLVED;
         return;
     }
-    bool strong_new = out->scores[GUEST_MAINTENANCE_REPORT] >= 7 || occurs(t, "can you") ||
-                      occurs(t, "could you") || occurs(t, "please");
+    bool strong_new = out->scores[GUEST_MAINTENANCE_REPORT] >= 7 || focus_text_has(t, "can you") ||
+                      focus_text_has(t, "could you") || focus_text_has(t, "please");
     if (t->n <= FOLLOW_WORDS_MAX && !strong_new && any_occurs(t, follow_openers, FOLLOW_OPENERS)) {
         out->scores[GUEST_MY_REQUESTS] += 9;
         out->follow_up = true;
