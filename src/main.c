@@ -426,7 +426,7 @@ int main(int argc, char **argv)
         return usage_error("serve takes no arguments (configure it with environment "
                            "variables), got %s", argv[2]);
     }
-    static struct lu_app app;
+    static struct lu_app app = {.guest_authenticate = api_guest_authenticate};
     if (load_config(&app.cfg) != 0) {
         return 1;
     }

@@ -10,10 +10,9 @@
 #include "api/api_internal.h"
 #include "guest/guest.h"
 
-/* Resolves the request's guest token into who and req->principal; on
- * failure replies 401 (or 503) and returns false. Every AUTH_GUEST handler
- * calls it first. */
-bool api_guest_principal(struct lu_req *req, struct guest_identity *who);
+/* The guest an AUTH_GUEST request was authenticated as (the server ran
+ * api_guest_authenticate, declared in api/api.h, before the handler). */
+void api_guest_who(const struct lu_req *req, struct guest_identity *who);
 
 /* Public sign-in. */
 void api_guest_session_create(struct lu_req *req);

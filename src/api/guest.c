@@ -217,9 +217,7 @@ void api_guest_session_verify(struct lu_req *req)
 void api_guest_session_delete(struct lu_req *req)
 {
     struct guest_identity who;
-    if (!api_guest_principal(req, &who)) {
-        return;
-    }
+    api_guest_who(req, &who);
     struct api_write w;
     if (!api_write_begin(req, &w)) {
         return;
@@ -238,9 +236,7 @@ void api_guest_session_delete(struct lu_req *req)
 void api_guest_me(struct lu_req *req)
 {
     struct guest_identity who;
-    if (!api_guest_principal(req, &who)) {
-        return;
-    }
+    api_guest_who(req, &who);
     struct db_conn *conn = api_db(req);
     if (conn == NULL) {
         return;
@@ -280,9 +276,7 @@ static void chat_failed(struct lu_req *req, enum lu_rc rc)
 void api_guest_chat(struct lu_req *req)
 {
     struct guest_identity who;
-    if (!api_guest_principal(req, &who)) {
-        return;
-    }
+    api_guest_who(req, &who);
     json_t *body = NULL;
     if (!api_body_checked(req, chat_fields, COUNT(chat_fields), false, NULL, &body)) {
         return;
@@ -339,9 +333,7 @@ typedef enum lu_rc (*guest_getter)(struct db_conn *conn, const struct guest_iden
 static void guest_get(struct lu_req *req, guest_getter get)
 {
     struct guest_identity who;
-    if (!api_guest_principal(req, &who)) {
-        return;
-    }
+    api_guest_who(req, &who);
     struct db_conn *conn = api_db(req);
     if (conn == NULL) {
         return;
@@ -385,9 +377,7 @@ void api_guest_thread_get(struct lu_req *req)
 void api_guest_items_list(struct lu_req *req)
 {
     struct guest_identity who;
-    if (!api_guest_principal(req, &who)) {
-        return;
-    }
+    api_guest_who(req, &who);
     int limit;
     const char *after;
     if (!req_list_params(req, &limit, &after)) {

@@ -33,6 +33,7 @@ struct principal {
      * role check passes, so the principal is good on the /guest/ routes alone. */
     bool guest;
     char guest_id[64];
+    char guest_token_id[64]; /* the token this request came with (sign-out revokes it) */
 };
 
 struct auth;

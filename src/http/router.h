@@ -25,7 +25,8 @@ enum auth_level {
     AUTH_SERVICE,    /* the engine-only service key */
     AUTH_HANDLER,    /* the handler decides (/metrics, webhooks) */
     AUTH_GUEST,      /* a guest token (gtk_…), on the /guest/ routes only: resolved against the
-                        database by the guest handlers (api/guest_auth.c) */
+                        database by app->guest_authenticate (api/guest_auth.c)
+                        before the handler runs */
 };
 
 enum http_method {
