@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "db_fixture.h"
+
 #include "core/config.h"
 #include "db/db.h"
 #include "db/migrate.h"
@@ -241,44 +243,9 @@ static void test_config_outbox_refusals(void **state)
 
 /* --- the store on SQLite ---------------------------------------------------- */
 
-struct fixture {
-    char dir[64];
-    char path[128];
-    struct db *db;
-    struct db_conn *conn;
-};
-
 static int fixture_setup(void **state)
 {
-    struct fixture *fx = calloc(1, sizeof *fx);
-    assert_non_null(fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/lucia-unit-outbox-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(fx->path, sizeof fx->path, "%s/lucia.db", fx->dir);
-    char err[256] = "";
-    assert_int_equal(db_open(&db_sqlite_driver, fx->path, 1, &fx->db, err, sizeof err), LU_OK);
-    int applied = 0;
-    assert_int_equal(migrate_up(fx->db, &applied, err, sizeof err), LU_OK);
-    fx->conn = db_acquire(fx->db);
-    assert_non_null(fx->conn);
-    *state = fx;
-    return 0;
-}
-
-static int fixture_teardown(void **state)
-{
-    struct fixture *fx = *state;
-    db_release(fx->conn);
-    db_close(fx->db);
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        char p[160];
-        snprintf(p, sizeof p, "%s%s", fx->path, suffixes[i]);
-        (void)unlink(p); /* -wal and -shm may already be gone */
-    }
-    (void)rmdir(fx->dir);
-    free(fx);
-    return 0;
+    return db_fixture_setup(state, "outbox", true);
 }
 
 static void enqueue(struct fixture *fx, const char *key, char id[ID_BYTES_MAX])
