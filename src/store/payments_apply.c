@@ -193,13 +193,18 @@ static enum lu_rc work_complete_groups(struct db_conn *conn, struct work_set *ws
         size_t n = ws->n; /* records added this round are visited next round */
         enum lu_rc rc = LU_OK;
         for (size_t i = 0; rc == LU_OK && i < n; i++) {
-            const struct ledger_record *r = &ws->recs[i];
-            rc = work_load(conn, ws, ledger_group_key(ws->recs, ws->n, i), &added);
-            if (rc == LU_OK && r->charge[0] != '\0') {
-                rc = work_load(conn, ws, r->charge, &added);
+            /* Copies: a load may grow ws->recs, moving what they point into. */
+            char group[LEDGER_ID_BYTES], charge[LEDGER_ID_BYTES], id[LEDGER_ID_BYTES];
+            snprintf(group, sizeof group, "%s", ledger_group_key(ws->recs, ws->n, i));
+            snprintf(charge, sizeof charge, "%s", ws->recs[i].charge);
+            snprintf(id, sizeof id, "%s", ws->recs[i].id);
+            bool is_charge = ws->recs[i].kind == LEDGER_CHARGE;
+            rc = work_load(conn, ws, group, &added);
+            if (rc == LU_OK && charge[0] != '\0') {
+                rc = work_load(conn, ws, charge, &added);
             }
-            if (rc == LU_OK && r->kind == LEDGER_CHARGE) {
-                rc = work_load(conn, ws, r->id, &added);
+            if (rc == LU_OK && is_charge) {
+                rc = work_load(conn, ws, id, &added);
             }
         }
         if (rc != LU_OK || added == 0) {

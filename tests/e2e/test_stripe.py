@@ -361,6 +361,25 @@ class FoldTest(StripeBase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertRegex(r.stdout, r"ledger clean: \d+ events, \d+ records")
 
+    def test_a_payment_group_larger_than_the_first_work_slots(self):
+        """A charge refunded in 12 parts: its payment group (intent, charge,
+        12 refunds) outgrows the fold's first 8 work slots, which then
+        double (src/store/payments_apply.c); every refund counts once."""
+        bk = self.booking(total=100000, check_in=40)
+        sfx = "_many"
+        self.accepted(event("payment_intent.succeeded", sfx, BASE + 10, booking=bk))
+        self.accepted(event("charge.succeeded", sfx, BASE + 11))
+        for k in range(12):
+            self.accepted(event("charge.refund.updated", sfx, BASE + 100 + k,
+                                evt="evt_many_refund_%02d" % k, id="re_many_%02d" % k,
+                                amount=1000))
+        p = self.payments(bk)
+        self.assertEqual(len(p["records"]), 14, p["records"])
+        self.assertEqual(sum(1 for r in p["records"] if r["object"] == "refund"), 12)
+        self.assertEqual((p["refunded_cents"], p["paid_cents"]), (12000, 18000))
+        r = self.reconcile()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
     def test_any_order_and_duplicates_end_the_same(self):
         orders = {"in_order": None, "reversed": "reversed", "dup": "dup"}
         for seed in (1, 2, 3, 4):
